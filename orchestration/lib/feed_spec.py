@@ -1,0 +1,96 @@
+"""How a publisher's file is described: its canonical columns and the header variants seen.
+
+A feed is data, not code: the loader in `loader.py` reads any `FeedSpec`. Adding a feed means
+writing a spec (and its staging model), not a new loader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+SqlType = Literal["VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "DATE", "BOOLEAN"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A canonical column of the raw table.
+
+    `parse` is a DuckDB expression over `{v}` (the published value as text, already trimmed and
+    with null tokens turned into NULL); when omitted, a plain `try_cast` to `sql_type` is used.
+    A published value that is present but does not parse sends its row to quarantine.
+    """
+
+    name: str
+    sql_type: SqlType = "VARCHAR"
+    parse: str | None = None
+    required: bool = False
+    description: str = ""
+
+    def typed_expression(self, value_sql: str) -> str:
+        if self.parse:
+            return f"({self.parse.format(v=value_sql)})"
+        if self.sql_type == "VARCHAR":
+            return value_sql
+        return f"try_cast({value_sql} as {self.sql_type})"
+
+
+@dataclass(frozen=True)
+class SchemaVariant:
+    """One header layout a publisher has used, with its canonical mapping.
+
+    `columns` is the header exactly as published (for headerless files, positional names that
+    document what each field is). `mapping` maps canonical column → published column; canonical
+    columns not mapped are NULL in this variant.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    mapping: Mapping[str, str]
+    header: bool = True
+    provenance: str = ""
+
+    def __post_init__(self) -> None:
+        unknown = set(self.mapping.values()) - set(self.columns)
+        if unknown:
+            raise ValueError(f"variant {self.name} maps columns it does not have: {sorted(unknown)}")
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """A publisher feed as it lands: file names, layout variants and canonical columns."""
+
+    name: str
+    title: str
+    publisher: str
+    columns: tuple[Column, ...]
+    variants: tuple[SchemaVariant, ...]
+    file_patterns: tuple[str, ...]
+    cadence: Literal["monthly", "snapshot"] = "monthly"
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    null_tokens: tuple[str, ...] = ("",)
+    # The canonical date column that states the file's own period, compared with the partition
+    # by the validation suite (never silently trusted).
+    period_column: str | None = None
+    # Above this share of quarantined rows the load is refused and the last good data kept.
+    max_quarantine_share: float = 0.5
+    description: str = ""
+    grain: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def raw_table(self) -> str:
+        return f"raw.{self.name}"
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no canonical column {name!r}")
+
+    def variant(self, name: str) -> SchemaVariant:
+        for variant in self.variants:
+            if variant.name == name:
+                return variant
+        raise KeyError(f"{self.name} has no schema variant {name!r}")

@@ -1,0 +1,381 @@
+"""Load a landing file as the publisher ships it into the warehouse, atomically.
+
+Every feed follows the same steps:
+
+1. detect the header variant (clear error naming the file, the columns found and the variants
+   known when it is none of them);
+2. read the file with DuckDB's CSV reader, everything as text, malformed records captured by
+   `store_rejects` instead of aborting the read;
+3. type the values in one SQL statement; a row whose present value does not parse, or whose
+   required value is missing, goes to `meta.quarantine` with its reason;
+4. in one transaction, replace the partition (`_period`) in the raw table, its quarantine rows
+   and its `meta.load_log` entry. A failure anywhere rolls back, so the previous data stay.
+
+The raw file is only ever read; zip archives (as NHS England ships several feeds) are read
+from a temporary extraction.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import tempfile
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.feed_spec import FeedSpec, SchemaVariant
+
+META_DDL = """
+create schema if not exists raw;
+create schema if not exists meta;
+create table if not exists meta.load_log (
+    feed varchar not null,
+    _period date not null,
+    source_file varchar not null,
+    sha256 varchar not null,
+    bytes bigint not null,
+    schema_variant varchar not null,
+    encoding varchar not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    loaded_at timestamp not null
+);
+create table if not exists meta.quarantine (
+    feed varchar not null,
+    _period date not null,
+    source_file varchar not null,
+    line bigint,
+    reason varchar not null,
+    record varchar,
+    quarantined_at timestamp not null
+);
+"""
+
+
+class FeedLoadError(Exception):
+    """A landing file could not be loaded; the message says which file and why."""
+
+
+class UnknownSchemaVariant(FeedLoadError):
+    pass
+
+
+class EmptyFeedFile(FeedLoadError):
+    pass
+
+
+class TooManyRejectedRows(FeedLoadError):
+    pass
+
+
+class MissingSubmission(FeedLoadError):
+    pass
+
+
+@dataclass(frozen=True)
+class DetectedFile:
+    path: Path
+    variant: SchemaVariant
+    sha256: str
+    bytes: int
+
+
+@dataclass
+class LoadResult:
+    feed: str
+    period: date
+    files: list[DetectedFile]
+    rows_loaded: int
+    rows_quarantined: int
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    encoding: str = "utf-8"
+
+    @property
+    def variants(self) -> list[str]:
+        return sorted({f.variant.name for f in self.files})
+
+
+def ensure_meta(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(META_DDL)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the file as shipped
+# --------------------------------------------------------------------------------------------
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextmanager
+def readable_csv(path: Path) -> Iterator[Path]:
+    """Yield a path DuckDB can read: the file itself, or the one CSV inside a zip archive."""
+    if path.suffix.lower() != ".zip":
+        yield path
+        return
+    with zipfile.ZipFile(path) as archive:
+        members = [m for m in archive.namelist() if m.lower().endswith(".csv")]
+        if len(members) != 1:
+            raise FeedLoadError(
+                f"{path}: expected exactly one .csv inside the zip archive, found {members or 'none'}"
+            )
+        with tempfile.TemporaryDirectory(prefix="cw-unzip-") as tmp:
+            target = Path(tmp) / Path(members[0]).name
+            with archive.open(members[0]) as src, target.open("wb") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+            yield target
+
+
+def _first_record(path: Path, delimiter: str) -> list[str]:
+    """The first CSV record of a file (its header, or its first row when headerless)."""
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    if not head.strip():
+        raise EmptyFeedFile(f"{path}: the file is empty (0 bytes of data)")
+    text = head.decode("utf-8-sig", errors="replace")
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise FeedLoadError(f"{path}: could not read a first record: {exc}") from exc
+
+
+def detect_variant(spec: FeedSpec, path: Path, csv_path: Path | None = None) -> SchemaVariant:
+    """Which known layout a file is in, or a clear error naming what was found."""
+    record = _first_record(csv_path or path, spec.delimiter)
+    found = tuple(name.strip() for name in record)
+    for variant in spec.variants:
+        if variant.header and found == variant.columns:
+            return variant
+    for variant in spec.variants:
+        if not variant.header and len(found) == len(variant.columns):
+            return variant
+
+    known = "\n".join(
+        f"  - {v.name}: {', '.join(v.columns) if v.header else f'headerless, {len(v.columns)} fields'}"
+        for v in spec.variants
+    )
+    hint = ""
+    headed = [v for v in spec.variants if v.header]
+    if headed:
+        closest = max(headed, key=lambda v: len(set(v.columns) & set(found)))
+        missing = [c for c in closest.columns if c not in found]
+        extra = [c for c in found if c not in closest.columns]
+        hint = (
+            f"\nClosest known variant is {closest.name}: missing {missing or 'nothing'}, "
+            f"unexpected {extra or 'nothing'}."
+        )
+    if len(found) == 1 and spec.delimiter not in record[0] and any(
+        sep in record[0] for sep in ("|", ";", "\t")
+    ):
+        hint += f"\nThe first line has no {spec.delimiter!r}: is the delimiter wrong?"
+    raise UnknownSchemaVariant(
+        f"{path}: the header is not a known {spec.title} layout.\n"
+        f"Found {len(found)} columns: {', '.join(found)}\nKnown variants:\n{known}{hint}"
+    )
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _read_csv_sql(spec: FeedSpec, variant: SchemaVariant, path: Path, encoding: str, tag: str) -> str:
+    columns = ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in variant.columns)
+    return (
+        f"read_csv({_sql_str(str(path))}, header={'true' if variant.header else 'false'}, "
+        f"columns={{{columns}}}, delim={_sql_str(spec.delimiter)}, quote='\"', escape='\"', "
+        f"auto_detect=false, encoding={_sql_str(encoding)}, store_rejects=true, "
+        f"rejects_table='rejects_{tag}', rejects_scan='rejects_scan_{tag}', "
+        f"max_line_size=10000000)"
+    )
+
+
+def _value_sql(spec: FeedSpec, published: str | None) -> str:
+    if published is None:
+        return "cast(null as varchar)"
+    quoted = '"' + published.replace('"', '""') + '"'
+    tokens = ", ".join(_sql_str(t) for t in spec.null_tokens)
+    return f"(case when trim({quoted}) in ({tokens}) then null else trim({quoted}) end)"
+
+
+def _typed_select(spec: FeedSpec, variant: SchemaVariant, read_sql: str, source: str) -> str:
+    """One SELECT that types every canonical column and lists the reasons a row is refused."""
+    typed, reasons = [], []
+    for col in spec.columns:
+        value = _value_sql(spec, variant.mapping.get(col.name))
+        expr = col.typed_expression(value)
+        typed.append(f"{expr} as {col.name}")
+        published = variant.mapping.get(col.name, col.name)
+        if col.sql_type != "VARCHAR" or col.parse:
+            reasons.append(
+                f"case when {value} is not null and {expr} is null then "
+                f"{_sql_str(published + ': ')} || {value} || {_sql_str(' is not a valid ' + col.sql_type.lower())} end"
+            )
+        if col.required:
+            reasons.append(
+                f"case when {expr} is null then {_sql_str(published + ': required value is missing')} end"
+            )
+    reason_list = f"list_filter([{', '.join(reasons)}], lambda r: r is not null)" if reasons else "[]"
+    record = "to_json(src)::varchar"
+    return (
+        f"select {', '.join(typed)}, {reason_list} as _reasons, {record} as _record, "
+        f"{_sql_str(source)} as _source_file, {_sql_str(variant.name)} as _schema_variant, "
+        f"row_number() over () + {1 if variant.header else 0} as _line "
+        f"from {read_sql} as src"
+    )
+
+
+def _raw_table_ddl(spec: FeedSpec) -> str:
+    cols = ", ".join(f"{c.name} {c.sql_type}" for c in spec.columns)
+    return (
+        f"create table if not exists {spec.raw_table} ({cols}, _source_file varchar, "
+        f"_period date, _loaded_at timestamp, _schema_variant varchar, _line bigint)"
+    )
+
+
+def _read_with_encoding(
+    conn: duckdb.DuckDBPyConnection, spec: FeedSpec, detected: DetectedFile, csv_path: Path, tag: str
+) -> str:
+    """Stage one file into a temp table; fall back from UTF-8 to Latin-1 as ODS files need."""
+    encodings = [spec.encoding] + [e for e in ("utf-8", "latin-1") if e != spec.encoding]
+    last_error: Exception | None = None
+    for encoding in encodings:
+        read_sql = _read_csv_sql(spec, detected.variant, csv_path, encoding, tag)
+        try:
+            conn.execute(
+                f"create or replace temp table stage_{tag} as "
+                + _typed_select(spec, detected.variant, read_sql, detected.path.name)
+            )
+            return encoding
+        except duckdb.InvalidInputException as exc:
+            last_error = exc
+            if "unicode" not in str(exc).lower() and "encoding" not in str(exc).lower():
+                break
+    raise FeedLoadError(f"{detected.path}: DuckDB could not read the file: {last_error}") from last_error
+
+
+def load_period(
+    conn: duckdb.DuckDBPyConnection, spec: FeedSpec, period: date, files: Sequence[Path]
+) -> LoadResult:
+    """Replace one period of a feed with the given files, or leave everything as it was."""
+    if not files:
+        raise MissingSubmission(f"{spec.title}: no file for {period:%Y-%m}")
+    ensure_meta(conn)
+    conn.execute(_raw_table_ddl(spec))
+    for col in spec.columns:  # a spec that gained a column keeps the existing table usable
+        conn.execute(f"alter table {spec.raw_table} add column if not exists {col.name} {col.sql_type}")
+
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    detected: list[DetectedFile] = []
+    encodings: set[str] = set()
+    with ExitStack() as stack:
+        stage_tables = []
+        for index, path in enumerate(files):
+            csv_path = stack.enter_context(readable_csv(path))
+            variant = detect_variant(spec, path, csv_path)
+            item = DetectedFile(path, variant, sha256_of(path), path.stat().st_size)
+            detected.append(item)
+            tag = f"{spec.name}_{index}"
+            encodings.add(_read_with_encoding(conn, spec, item, csv_path, tag))
+            stage_tables.append((tag, item))
+
+        union = " union all by name ".join(f"select * from stage_{tag}" for tag, _ in stage_tables)
+        conn.execute(f"create or replace temp table stage_{spec.name} as {union}")
+        rejects = " union all ".join(
+            f"select {_sql_str(item.path.name)} as source_file, line, "
+            f"error_type || ': ' || error_message as reason, trim(csv_line, chr(10) || chr(13)) as record "
+            f"from rejects_{tag}"
+            for tag, item in stage_tables
+        )
+        conn.execute(f"create or replace temp table rejects_{spec.name} as {rejects}")
+
+    good = conn.execute(f"select count(*) from stage_{spec.name} where len(_reasons) = 0").fetchone()[0]
+    typed_bad = conn.execute(f"select count(*) from stage_{spec.name} where len(_reasons) > 0").fetchone()[0]
+    structural_bad = conn.execute(f"select count(*) from rejects_{spec.name}").fetchone()[0]
+    bad = typed_bad + structural_bad
+    names = ", ".join(str(p) for p in files)
+    if good == 0 and bad == 0:
+        raise EmptyFeedFile(f"{names}: the file has a header but no data rows ({spec.title}, {period:%Y-%m})")
+    if bad / (good + bad) > spec.max_quarantine_share:
+        sample = conn.execute(
+            f"select reason from (select unnest(_reasons) as reason from stage_{spec.name} "
+            f"union all select reason from rejects_{spec.name}) group by reason order by count(*) desc limit 3"
+        ).fetchall()
+        raise TooManyRejectedRows(
+            f"{names}: {bad:,} of {good + bad:,} rows could not be read or typed "
+            f"(over {spec.max_quarantine_share:.0%}); the load was refused and the previous data for "
+            f"{period:%Y-%m} kept. Most common reasons: {[r[0] for r in sample]}"
+        )
+
+    canonical = ", ".join(c.name for c in spec.columns)
+    conn.execute("begin transaction")
+    try:
+        conn.execute(f"delete from {spec.raw_table} where _period = ?", [period])
+        conn.execute(
+            f"insert into {spec.raw_table} by name select {canonical}, _source_file, "
+            f"?::date as _period, ?::timestamp as _loaded_at, _schema_variant, _line "
+            f"from stage_{spec.name} where len(_reasons) = 0 order by _source_file, _line",
+            [period, loaded_at],
+        )
+        conn.execute("delete from meta.quarantine where feed = ? and _period = ?", [spec.name, period])
+        conn.execute(
+            "insert into meta.quarantine select ?, ?::date, _source_file, _line, "
+            f"array_to_string(_reasons, '; '), _record, ? from stage_{spec.name} where len(_reasons) > 0",
+            [spec.name, period, loaded_at],
+        )
+        conn.execute(
+            "insert into meta.quarantine select ?, ?::date, source_file, line, reason, record, ? "
+            f"from rejects_{spec.name}",
+            [spec.name, period, loaded_at],
+        )
+        conn.execute("delete from meta.load_log where feed = ? and _period = ?", [spec.name, period])
+        for item in detected:
+            counts = conn.execute(
+                f"select count(*) filter (where len(_reasons) = 0), count(*) filter (where len(_reasons) > 0) "
+                f"from stage_{spec.name} where _source_file = ?",
+                [item.path.name],
+            ).fetchone()
+            rejected = conn.execute(
+                f"select count(*) from rejects_{spec.name} where source_file = ?", [item.path.name]
+            ).fetchone()[0]
+            conn.execute(
+                "insert into meta.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    spec.name, period, str(item.path), item.sha256, item.bytes, item.variant.name,
+                    "/".join(sorted(encodings)), counts[0], counts[1] + rejected, loaded_at,
+                ],
+            )
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+
+    reasons = dict(
+        conn.execute(
+            "select regexp_replace(reason, ': .*$', '') as kind, count(*) from meta.quarantine "
+            "where feed = ? and _period = ? group by kind order by kind",
+            [spec.name, period],
+        ).fetchall()
+    )
+    return LoadResult(
+        feed=spec.name,
+        period=period,
+        files=detected,
+        rows_loaded=good,
+        rows_quarantined=bad,
+        quarantine_reasons=reasons,
+        encoding="/".join(sorted(encodings)),
+    )

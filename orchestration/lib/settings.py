@@ -1,0 +1,55 @@
+"""Where things live. One place resolves every path so Python, dbt and the tests agree.
+
+`WAREHOUSE_PATH` names the DuckDB file for both Dagster's resource and dbt's `profiles.yml`;
+`LANDING_DIR` is where publisher files arrive (`<feed>/<YYYY-MM>/<file as published>`).
+Relative values are taken from the repository root, so `make`, `dagster dev` and pytest
+(run from anywhere) point at the same files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+SEEDS_DIR = REPO_ROOT / "seeds"
+
+WAREHOUSE_ENV = "WAREHOUSE_PATH"
+LANDING_ENV = "LANDING_DIR"
+DEFAULT_WAREHOUSE = "warehouse/commissioning.duckdb"
+DEFAULT_LANDING = "seeds/landing"
+
+# The first month of the monthly partitions. Earlier publisher files are still loadable by
+# widening this; the shipped sample starts here.
+PARTITIONS_START = os.environ.get("PARTITIONS_START", "2021-01-01")
+
+
+def _resolve(value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (REPO_ROOT / path).resolve()
+
+
+def warehouse_path() -> Path:
+    """The DuckDB warehouse file, read from the environment at call time (tests override it)."""
+    return _resolve(os.environ.get(WAREHOUSE_ENV, DEFAULT_WAREHOUSE))
+
+
+def landing_dir() -> Path:
+    """The landing folder that loaders and the sensor read from."""
+    return _resolve(os.environ.get(LANDING_ENV, DEFAULT_LANDING))
+
+
+def export_environment() -> None:
+    """Pin absolute paths and telemetry switches into the environment dbt subprocesses inherit.
+
+    dbt reads `WAREHOUSE_PATH` through `env_var()`; it runs with the dbt project as its working
+    directory, so a relative path would land in the wrong place.
+    """
+    os.environ[WAREHOUSE_ENV] = str(warehouse_path())
+    os.environ[LANDING_ENV] = str(landing_dir())
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
