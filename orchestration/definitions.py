@@ -1,0 +1,40 @@
+"""Assemble the code location: feeds, dbt models, checks, schedules, sensors, resources.
+
+Everything assembled here lives in orchestration/defs/<feed>/ and orchestration/lib/.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from orchestration.defs.dbt import assets as dbt_assets
+from orchestration.defs.dbt.project import dbt_resource
+from orchestration.defs.reference import assets as reference_assets
+from orchestration.defs.reference import feeds as reference_feeds
+from orchestration.defs.reference import schedules as reference_schedules
+from orchestration.lib import settings
+from orchestration.lib.landing_sensor import build_landing_sensor
+
+settings.export_environment()
+
+ALL_FEEDS = reference_feeds.REFERENCE_FEEDS
+
+# The main job: every asset, for the months of a partition range (see orchestration/run_all.py).
+warehouse_job = dg.define_asset_job(
+    "materialise_warehouse",
+    selection=dg.AssetSelection.all(),
+    description="Load every feed, validate, and build every dbt model.",
+)
+
+defs = dg.Definitions(
+    assets=[*reference_assets.assets, *dbt_assets.assets],
+    jobs=[warehouse_job, *reference_schedules.jobs],
+    schedules=reference_schedules.schedules,
+    sensors=[build_landing_sensor(ALL_FEEDS)],
+    resources={
+        "duckdb": DuckDBResource(database=str(settings.warehouse_path())),
+        "dbt": dbt_resource,
+    },
+    executor=dg.in_process_executor,
+)
