@@ -1,0 +1,62 @@
+"""What a run built, in words a data engineer can act on: assets, checks, rows per mart."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from orchestration.lib import settings
+from orchestration.lib.warehouse import connect
+
+
+def warehouse_counts() -> list[tuple[str, str, int]]:
+    """(schema, table, rows) for every table in the raw, marts and meta schemas."""
+    with connect(read_only=True) as conn:
+        tables = conn.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw', 'marts', 'meta') and table_type = 'BASE TABLE' "
+            "order by table_schema, table_name"
+        ).fetchall()
+        return [
+            (schema, table, conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0])
+            for schema, table in tables
+        ]
+
+
+def print_summary(result, elapsed: float, first: date, last: date) -> None:
+    materialised = Counter()
+    checks = {"passed": [], "failed": []}
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            materialised[event.asset_key.to_user_string()] += 1
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            name = f"{data.asset_key.to_user_string()}:{data.check_name}"
+            if data.passed:
+                checks["passed"].append(name)
+            else:
+                checks["failed"].append(f"{name} ({data.severity.value.lower()})")
+
+    print("\n" + "=" * 78)
+    print(f"Run {'succeeded' if result.success else 'FAILED'} in {elapsed:.0f} s: months {first:%Y-%m} … {last:%Y-%m}")
+    print(f"Assets materialised: {len(materialised)}")
+    print(f"Checks: {len(checks['passed'])} passed, {len(checks['failed'])} failed")
+    for name in sorted(checks["failed"]):
+        print(f"  ✗ {name}")
+    if settings.warehouse_path().exists():
+        print("\nRows by table:")
+        for schema, table, rows in warehouse_counts():
+            print(f"  {schema + '.' + table:<48} {rows:>12,}")
+    if not result.success:
+        for event in result.all_events:
+            if event.event_type_value == "STEP_FAILURE":
+                print(f"\nStep failed: {event.step_key}\n{event.event_specific_data.error.message}")
+    print("\nOpen the Dagster UI with `make ui` (http://127.0.0.1:3000);")
+    print(f"query the warehouse read-only: duckdb -readonly {settings.warehouse_path()}")
+    print("=" * 78)
+
+
+def main() -> int:
+    for schema, table, rows in warehouse_counts():
+        print(f"{schema}.{table}\t{rows}")
+    return 0

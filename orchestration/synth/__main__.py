@@ -1,0 +1,3 @@
+from orchestration.synth.cli import main
+
+raise SystemExit(main())
