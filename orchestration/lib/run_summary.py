@@ -35,7 +35,9 @@ def print_summary(result, elapsed: float, first: date, last: date) -> None:
             if data.passed:
                 checks["passed"].append(name)
             else:
-                checks["failed"].append(f"{name} ({data.severity.value.lower()})")
+                failures = data.metadata.get("failures")
+                detail = f"\n      {failures.value}".replace("\n", "\n      ") if failures else ""
+                checks["failed"].append(f"{name} ({data.severity.value.lower()}){detail}")
 
     print("\n" + "=" * 78)
     print(f"Run {'succeeded' if result.success else 'FAILED'} in {elapsed:.0f} s: months {first:%Y-%m} … {last:%Y-%m}")

@@ -47,7 +47,10 @@ def export_environment() -> None:
     dbt reads `WAREHOUSE_PATH` through `env_var()`; it runs with the dbt project as its working
     directory, so a relative path would land in the wrong place.
     """
-    os.environ[WAREHOUSE_ENV] = str(warehouse_path())
+    warehouse = warehouse_path()
+    # DuckDB creates the file but not its folder; Dagster's resource would retry for minutes.
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    os.environ[WAREHOUSE_ENV] = str(warehouse)
     os.environ[LANDING_ENV] = str(landing_dir())
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
