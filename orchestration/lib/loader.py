@@ -226,7 +226,7 @@ def _typed_select(spec: FeedSpec, variant: SchemaVariant, read_sql: str, source:
             )
         if col.required:
             reasons.append(
-                f"case when {expr} is null then {_sql_str(published + ': required value is missing')} end"
+                f"case when {value} is null then {_sql_str(published + ': required value is missing')} end"
             )
     reason_list = f"list_filter([{', '.join(reasons)}], lambda r: r is not null)" if reasons else "[]"
     record = "to_json(src)::varchar"
@@ -273,6 +273,9 @@ def load_period(
     """Replace one period of a feed with the given files, or leave everything as it was."""
     if not files:
         raise MissingSubmission(f"{spec.title}: no file for {period:%Y-%m}")
+    absent = [str(p) for p in files if not Path(p).is_file()]
+    if absent:
+        raise FeedLoadError(f"{spec.title} {period:%Y-%m}: file not found: {', '.join(absent)}")
     ensure_meta(conn)
     conn.execute(_raw_table_ddl(spec))
     for col in spec.columns:  # a spec that gained a column keeps the existing table usable

@@ -78,8 +78,9 @@ final as (
         commissioners.sub_icb_location_code,
         commissioners.icb_code,
         commissioners.region_code,
-        -- An orphan practice is still attached to a CCG code that has merged away.
-        coalesce(commissioners.code_status = 'merged', false) as is_orphan,
+        -- An orphan practice: ODS still attaches it to a CCG code that has merged away.
+        coalesce(ods_commissioners.code_status = 'merged', false) as is_orphan,
+        practices.ods_commissioner_code,
         latest_list.number_of_patients as registered_patients,
         latest_list.month as registered_patients_month,
         practices.ods_release_month,
@@ -93,6 +94,8 @@ final as (
         on
             coalesce(practices.map_commissioner_code, practices.ods_commissioner_code)
             = commissioners.commissioner_code
+    left join commissioners as ods_commissioners
+        on practices.ods_commissioner_code = ods_commissioners.commissioner_code
     left join latest_list
         on practices.practice_code = latest_list.practice_code
 )

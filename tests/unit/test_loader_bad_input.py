@@ -1,0 +1,151 @@
+"""Bad input gets a specific error or a quarantine with counts, and nothing is lost."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date
+
+import pytest
+
+from orchestration.defs.reference.feeds import EPRACCUR, GP_REGISTERED_PATIENTS
+from orchestration.lib.loader import (
+    EmptyFeedFile,
+    FeedLoadError,
+    TooManyRejectedRows,
+    UnknownSchemaVariant,
+    load_period,
+)
+from tests.helpers import sample_text, write
+
+MONTH = date(2021, 1, 1)
+
+
+@pytest.fixture
+def quin_age() -> str:
+    """The first 5 practices (216 rows + header) of the sample's January 2021 file."""
+    lines = sample_text("gp_registered_patients", "2021-01").split("\r\n")
+    return "\r\n".join(lines[: 1 + 5 * 43]) + "\r\n"
+
+
+def _count(conn, sql: str) -> int:
+    return conn.execute(sql).fetchone()[0]
+
+
+def test_a_clean_file_loads_every_row(conn, tmp_path, quin_age):
+    result = load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "q.csv", quin_age)])
+    assert (result.rows_loaded, result.rows_quarantined) == (215, 0)
+
+
+def test_a_truncated_file_quarantines_the_cut_record_with_its_line(conn, tmp_path, quin_age):
+    cut = quin_age[: quin_age.rstrip("\r\n").rfind(",")]  # the last record loses its final field
+    result = load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "q.csv", cut)])
+    assert (result.rows_loaded, result.rows_quarantined) == (214, 1)
+    line, reason = conn.execute("select line, reason from meta.quarantine").fetchone()
+    assert line == 216
+    assert reason.startswith("MISSING COLUMNS")
+
+
+def test_a_non_numeric_count_is_quarantined_with_the_value_and_column(conn, tmp_path, quin_age):
+    lines = quin_age.split("\r\n")
+    fields = lines[3].split(",")
+    fields[-1] = "12a"
+    lines[3] = ",".join(fields)
+    result = load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "q.csv", "\r\n".join(lines))])
+    assert (result.rows_loaded, result.rows_quarantined) == (214, 1)
+    assert result.quarantine_reasons == {"NUMBER_OF_PATIENTS": 1}
+    reason, record = conn.execute("select reason, record from meta.quarantine").fetchone()
+    assert reason == "NUMBER_OF_PATIENTS: 12a is not a valid bigint"
+    assert '"NUMBER_OF_PATIENTS":"12a"' in record
+
+
+def test_a_missing_required_value_is_quarantined(conn, tmp_path, quin_age):
+    lines = quin_age.split("\r\n")
+    fields = lines[5].split(",")
+    fields[3] = ""  # ORG_CODE
+    lines[5] = ",".join(fields)
+    load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "q.csv", "\r\n".join(lines))])
+    assert conn.execute("select reason from meta.quarantine").fetchone()[0] == "ORG_CODE: required value is missing"
+
+
+def test_a_renamed_column_names_the_file_the_columns_and_the_variants(conn, tmp_path, quin_age):
+    renamed = quin_age.replace("AGE_GROUP_5", "AGE_BAND", 1)
+    with pytest.raises(UnknownSchemaVariant) as error:
+        load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "renamed.csv", renamed)])
+    message = str(error.value)
+    assert "renamed.csv" in message
+    assert "AGE_BAND" in message
+    assert "quin_age_org_2017" in message and "prac_sub_icb_2023" in message
+    assert "missing ['AGE_GROUP_5'], unexpected ['AGE_BAND']" in message
+
+
+def test_a_missing_column_is_an_unknown_variant(conn, tmp_path, quin_age):
+    dropped = "\r\n".join(",".join(line.split(",")[:-1]) for line in quin_age.split("\r\n"))
+    with pytest.raises(UnknownSchemaVariant, match=r"missing \['NUMBER_OF_PATIENTS'\]"):
+        load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "q.csv", dropped)])
+
+
+def test_a_wrong_delimiter_is_reported_as_such(conn, tmp_path, quin_age):
+    with pytest.raises(UnknownSchemaVariant, match="is the delimiter wrong"):
+        load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "q.csv", quin_age.replace(",", "|"))])
+
+
+def test_an_empty_file_and_a_header_only_file_are_specific_errors(conn, tmp_path, quin_age):
+    with pytest.raises(EmptyFeedFile, match="the file is empty"):
+        load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "empty.csv", "")])
+    header_only = quin_age.split("\r\n")[0] + "\r\n"
+    with pytest.raises(EmptyFeedFile, match="header but no data rows"):
+        load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "header.csv", header_only)])
+
+
+def test_a_mostly_broken_file_is_refused_and_the_previous_month_kept(conn, tmp_path, quin_age):
+    load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "good.csv", quin_age)])
+    lines = quin_age.split("\r\n")
+    broken = [lines[0]] + [line.rsplit(",", 1)[0] + ",n/a" for line in lines[1:] if line]
+    with pytest.raises(TooManyRejectedRows, match="previous data for 2021-01 kept"):
+        load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "broken.csv", "\r\n".join(broken))])
+    assert _count(conn, "select count(*) from raw.gp_registered_patients") == 215
+    assert _count(conn, "select count(*) from meta.load_log") == 1
+    assert conn.execute("select source_file from meta.load_log").fetchone()[0].endswith("good.csv")
+
+
+def test_a_redelivered_month_replaces_the_earlier_load_exactly(conn, tmp_path, quin_age):
+    path = write(tmp_path / "q.csv", quin_age)
+    first = load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [path])
+    second = load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [path])
+    assert first.rows_loaded == second.rows_loaded == _count(conn, "select count(*) from raw.gp_registered_patients")
+    assert _count(conn, "select count(*) from meta.load_log") == 1
+    # another month is untouched by the replacement
+    load_period(conn, GP_REGISTERED_PATIENTS, date(2021, 2, 1), [path])
+    load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [path])
+    assert _count(conn, "select count(*) from raw.gp_registered_patients") == 2 * 215
+
+
+def test_a_failure_mid_load_leaves_the_previous_data(conn, tmp_path, quin_age):
+    good = write(tmp_path / "good.csv", quin_age)
+    load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [good])
+    with pytest.raises(FeedLoadError):
+        load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [good, tmp_path / "does-not-exist.csv"])
+    assert _count(conn, "select count(*) from raw.gp_registered_patients") == 215
+
+
+def test_zip_archives_are_read_without_touching_the_file(conn, tmp_path, quin_age):
+    archive = tmp_path / "gp-reg-pat-prac-quin-age.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("gp-reg-pat-prac-quin-age.csv", quin_age)
+    before = archive.read_bytes()
+    result = load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [archive])
+    assert result.rows_loaded == 215
+    assert archive.read_bytes() == before
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as handle:
+        handle.writestr("a.csv", quin_age)
+        handle.writestr("b.csv", quin_age)
+    with pytest.raises(FeedLoadError, match="exactly one .csv"):
+        load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [two])
+
+
+def test_latin1_names_survive(conn, tmp_path):
+    row = ['"A81001"', '"CAFÉ SURGERY"'] + ['""'] * 8 + ['"19740401"', '""', '"A"'] + ['""'] * 12 + ['"4"', '""']
+    path = write(tmp_path / "epraccur.csv", ",".join(row) + "\r\n", encoding="latin-1")
+    load_period(conn, EPRACCUR, MONTH, [path])
+    assert conn.execute("select name from raw.ods_epraccur").fetchone()[0] == "CAFÉ SURGERY"
