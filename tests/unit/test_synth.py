@@ -1,0 +1,85 @@
+"""The generator: deterministic, plausible, in the published layouts, with its gaps listed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+
+import pytest
+
+from orchestration.defs.reference.feeds import GP_PRACTICE_MAP, GP_REGISTERED_PATIENTS
+from orchestration.lib import landing
+from orchestration.lib.loader import load_period
+from orchestration.synth.generate import generate, sample_plan
+from tests.helpers import SAMPLE
+
+
+def _digests(root):
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample")
+    manifest = generate(sample_plan(), out, progress=False)
+    return out, manifest
+
+
+def test_the_shipped_sample_is_exactly_what_the_generator_writes(generated):
+    out, _ = generated
+    assert _digests(out) == _digests(SAMPLE)
+
+
+def test_the_manifest_lists_every_kind_of_planted_gap(generated):
+    _, manifest = generated
+    kinds = {g["kind"] for g in manifest["gaps"]}
+    assert kinds == {
+        "missing_practice_month", "unknown_practice", "unknown_commissioner_code",
+        "renamed_column_variant", "late_file", "list_size_step", "default_code", "orphan_practice",
+    }
+    assert manifest["months"] == ["2021-01", "2022-12"]
+    assert {"02T", "11X", "12F"} <= set(manifest["sub_icb_locations"])
+    assert json.loads((SAMPLE / "_manifest.json").read_text()) == manifest
+
+
+def test_every_generated_month_loads_in_a_known_layout(conn, generated):
+    out, manifest = generated
+    variant_month = next(g["period"] for g in manifest["gaps"] if g["kind"] == "renamed_column_variant")
+    for month in landing.available_periods(GP_REGISTERED_PATIENTS, out):
+        files = landing.files_for_period(GP_REGISTERED_PATIENTS, month, out).files
+        result = load_period(conn, GP_REGISTERED_PATIENTS, month, files)
+        assert result.rows_quarantined == 0
+        expected = "prac_sub_icb_2023" if f"{month:%Y-%m}" == variant_month else "quin_age_org_2017"
+        assert result.variants == [expected]
+    map_variants = set()
+    for month in landing.available_periods(GP_PRACTICE_MAP, out):
+        result = load_period(conn, GP_PRACTICE_MAP, month, landing.files_for_period(GP_PRACTICE_MAP, month, out).files)
+        map_variants.add((month >= date(2022, 7, 1), result.variants[0]))
+    assert map_variants == {(False, "ccg_stp_2021"), (True, "sub_icb_2022")}
+
+
+def test_list_sizes_and_age_structure_look_like_england(conn, generated):
+    out, _ = generated
+    month = date(2022, 1, 1)
+    load_period(conn, GP_REGISTERED_PATIENTS, month, landing.files_for_period(GP_REGISTERED_PATIENTS, month, out).files)
+    median, female, over_65, under_5 = conn.execute(
+        """select
+            median(number_of_patients) filter (where sex = 'ALL' and age_band = 'ALL'),
+            sum(number_of_patients) filter (where sex = 'FEMALE' and age_band = 'ALL')
+                / sum(number_of_patients) filter (where sex = 'ALL' and age_band = 'ALL'),
+            sum(number_of_patients) filter (where sex != 'ALL' and age_band in
+                ('65_69','70_74','75_79','80_84','85_89','90_94','95+'))
+                / sum(number_of_patients) filter (where sex = 'ALL' and age_band = 'ALL'),
+            sum(number_of_patients) filter (where sex != 'ALL' and age_band = '0_4')
+                / sum(number_of_patients) filter (where sex = 'ALL' and age_band = 'ALL')
+        from raw.gp_registered_patients"""
+    ).fetchone()
+    assert 6_000 <= median <= 13_000  # England's median practice list is about 9,000
+    assert 0.49 <= female <= 0.52
+    assert 0.13 <= over_65 <= 0.25  # about 18% of England's registered patients are 65+
+    assert 0.04 <= under_5 <= 0.065
