@@ -26,3 +26,25 @@ def conn():
 
 def real_file(relative: str) -> Path:
     return REAL_FORMATS / relative
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest():
+    """Parse the dbt project when the manifest is older than any model, macro, test or seed.
+
+    `make test` does this first; this keeps a bare `pytest` honest too.
+    """
+    import subprocess
+    import sys
+
+    project = REPO_ROOT / "dbt_project"
+    manifest = project / "target" / "manifest.json"
+    sources = [
+        p
+        for folder in ("models", "macros", "tests")
+        for p in (project / folder).rglob("*")
+        if p.is_file()
+    ] + [project / "dbt_project.yml", *(REPO_ROOT / "seeds" / "reference").glob("*")]
+    if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
+        dbt = Path(sys.executable).parent / "dbt"
+        subprocess.run([str(dbt), "parse", "--quiet", "--profiles-dir", "."], cwd=project, check=True)

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import date
+
+import duckdb
 
 from orchestration.lib import settings
 from orchestration.lib.warehouse import connect
 
 
-def warehouse_counts() -> list[tuple[str, str, int]]:
-    """(schema, table, rows) for every table in the raw, marts and meta schemas."""
+def warehouse_counts(wait_seconds: float = 30) -> list[tuple[str, str, int]]:
+    """(schema, table, rows) for every table in the raw, marts and meta schemas.
+
+    After a failed step a dbt subprocess may still hold the write lock for a moment: wait for it.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return _counts()
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def _counts() -> list[tuple[str, str, int]]:
     with connect(read_only=True) as conn:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables "

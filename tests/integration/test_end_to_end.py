@@ -1,0 +1,116 @@
+"""`make run`'s entry point on a temporary warehouse: builds, is idempotent, blocks bad data.
+
+Runs `python -m orchestration.run_all` in a subprocess (as `make run` does) with its own
+WAREHOUSE_PATH, LANDING_DIR and DAGSTER_HOME, on three months of the shipped sample that
+cross the July 2022 switch from CCGs to sub-ICB locations.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+
+import duckdb
+import pytest
+
+from tests.helpers import REPO_ROOT, SAMPLE
+
+pytestmark = pytest.mark.e2e
+MONTHS = ("2022-05", "2022-06", "2022-07")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    landing = root / "landing"
+    for feed in ("gp_practice_map", "gp_registered_patients"):
+        for month in MONTHS:
+            shutil.copytree(SAMPLE / feed / month, landing / feed / month)
+    for feed, months in (("ods_epraccur", ("2022-04", "2022-07")), ("ods_eccg", ("2021-04", "2022-07"))):
+        for month in months:
+            shutil.copytree(SAMPLE / feed / month, landing / feed / month)
+    home = root / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    env = {**os.environ, "WAREHOUSE_PATH": str(root / "warehouse.duckdb"), "LANDING_DIR": str(landing),
+           "DAGSTER_HOME": str(home), "PARTITIONS_START": "2021-01-01"}
+    return root, landing, env
+
+
+def _run(env):
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.run_all"], cwd=REPO_ROOT, env=env,
+        capture_output=True, text=True, timeout=600,
+    )
+
+
+def _snapshot(root):
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as conn:
+        return {
+            "fct": conn.execute("select count(*), sum(number_of_patients) from marts.fct_registered_population").fetchone(),
+            "months": conn.execute("select list(distinct month order by month) from marts.fct_registered_population").fetchone()[0],
+            "july": conn.execute("select sum(number_of_patients) from marts.fct_registered_population where month = '2022-07-01'").fetchone()[0],
+            "area": conn.execute("select count(*) from marts.fct_registered_population_area").fetchone()[0],
+            "dims": conn.execute("select (select count(*) from marts.dim_practice), (select count(*) from marts.dim_sub_icb), (select count(*) from marts.dim_icb)").fetchone(),
+            "load_log": conn.execute("select count(*), max(loaded_at) filter (where feed = 'ods_epraccur') from meta.load_log").fetchone(),
+        }
+
+
+@pytest.fixture(scope="module")
+def first_run(workspace):
+    root, _, env = workspace
+    result = _run(env)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result, _snapshot(root)
+
+
+def test_the_main_job_builds_every_mart_for_the_landed_months(first_run):
+    result, snap = first_run
+    assert "Run succeeded" in result.stdout
+    assert snap["months"] == [date(2022, 5, 1), date(2022, 6, 1), date(2022, 7, 1)]
+    practices = 182
+    assert snap["fct"][0] == practices * 40 * 3  # every practice, 2 sexes × 20 bands, 3 months
+    assert snap["dims"][1] == 106 + 142  # every current sub-ICB code and every merged CCG code
+    assert snap["dims"][2] == 42
+    assert "marts.fct_registered_population" in result.stdout  # rows per mart are reported
+
+
+def test_population_is_attributed_across_the_ccg_to_sub_icb_switch(workspace, first_run):
+    root, _, _ = workspace
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as conn:
+        unattributed = conn.execute(
+            "select count(*) from marts.fct_registered_population where sub_icb_location_code is null"
+        ).fetchone()[0]
+        england, sub_icbs = conn.execute(
+            """select sum(number_of_patients) filter (where area_type = 'england'),
+                      sum(number_of_patients) filter (where area_type = 'sub_icb_location')
+               from marts.fct_registered_population_area where month = '2022-06-01'"""
+        ).fetchone()
+    assert unattributed == 0
+    assert england == sub_icbs
+
+
+def test_a_second_run_is_idempotent(workspace, first_run):
+    root, _, env = workspace
+    _, before = first_run
+    result = _run(env)
+    assert result.returncode == 0, result.stdout[-4000:]
+    after = _snapshot(root)
+    assert after == before  # same rows, and unchanged ODS releases are not reloaded
+
+
+def test_a_bad_redelivery_is_blocked_and_the_last_good_marts_stay(workspace, first_run):
+    root, landing, env = workspace
+    _, good = first_run
+    target = landing / "gp_registered_patients" / "2022-07" / "gp-reg-pat-prac-quin-age.zip"
+    shutil.copy(landing / "gp_registered_patients" / "2022-06" / "gp-reg-pat-prac-quin-age.zip", target)
+    result = _run(env)
+    assert result.returncode == 1
+    assert "raw/gp_registered_patients:structure (error)" in result.stdout
+    assert "extract_month_matches_period" in result.stdout
+    after = _snapshot(root)
+    assert after["july"] == good["july"]
+    assert after["fct"] == good["fct"]
