@@ -24,7 +24,9 @@ from orchestration.lib.run_summary import print_summary
 
 def partition_range(feeds) -> tuple[date, date]:
     """First and last month with a file for any monthly feed."""
-    months = sorted({m for spec in feeds if spec.cadence == "monthly" for m in landing.available_periods(spec)})
+    months = sorted(
+        {m for spec in feeds if spec.cadence == "monthly" for m in landing.available_periods(spec)}
+    )
     if not months:
         raise SystemExit(f"No monthly feed files under {settings.landing_dir()}: run `make sample` first.")
     return months[0], months[-1]

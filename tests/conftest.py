@@ -40,10 +40,7 @@ def dbt_manifest():
     project = REPO_ROOT / "dbt_project"
     manifest = project / "target" / "manifest.json"
     sources = [
-        p
-        for folder in ("models", "macros", "tests")
-        for p in (project / folder).rglob("*")
-        if p.is_file()
+        p for folder in ("models", "macros", "tests") for p in (project / folder).rglob("*") if p.is_file()
     ] + [project / "dbt_project.yml", *(REPO_ROOT / "seeds" / "reference").glob("*")]
     if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
         dbt = Path(sys.executable).parent / "dbt"

@@ -41,9 +41,7 @@ def months_between(first: date, last: date) -> list[date]:
     return months
 
 
-def dbt_build_args(
-    dbt_vars: Mapping[str, str] | None = None, *, full_refresh: bool = False
-) -> list[str]:
+def dbt_build_args(dbt_vars: Mapping[str, str] | None = None, *, full_refresh: bool = False) -> list[str]:
     """`dbt build` arguments; vars as JSON so dates and nulls survive the shell-less call."""
     args = ["build"]
     if dbt_vars:

@@ -5,7 +5,6 @@ feed's load asset and everything downstream, for the month of its folder (monthl
 unpartitioned (snapshot feeds). A re-delivered month therefore replaces the earlier load.
 """
 
-
 import json
 from collections.abc import Sequence
 
@@ -18,6 +17,11 @@ from orchestration.lib.feed_spec import FeedSpec
 def changed_files(previous: dict[str, str], current: dict[str, str]) -> list[str]:
     """Relative paths that are new or whose mtime/size changed since the previous tick."""
     return sorted(path for path, state in current.items() if previous.get(path) != state)
+
+
+def _state_of_month(current: dict[str, str], changed: list[str], month: str) -> str:
+    """The mtime:size of a month's changed files: a re-delivery gives a new run key."""
+    return "|".join(current[p] for p in changed if p.startswith(month))
 
 
 def build_landing_sensor(feeds: Sequence[FeedSpec], name: str = "landing_sensor") -> dg.SensorDefinition:
@@ -43,7 +47,7 @@ def build_landing_sensor(feeds: Sequence[FeedSpec], name: str = "landing_sensor"
                 for month in sorted({path.split("/")[0] for path in changed}):
                     requests.append(
                         dg.RunRequest(
-                            run_key=f"{spec.name}:{month}:{current[next(p for p in changed if p.startswith(month))]}",
+                            run_key=f"{spec.name}:{month}:{_state_of_month(current, changed, month)}",
                             partition_key=f"{month}-01",
                             asset_selection=keys,
                             tags={"landing/feed": spec.name, "landing/month": month},

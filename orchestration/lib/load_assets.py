@@ -11,7 +11,6 @@ is reported as an asset check; error-severity checks are blocking, so downstream
 build on a broken load.
 """
 
-
 from collections.abc import Iterator, Sequence
 from datetime import date
 
@@ -42,9 +41,7 @@ def feed_check_specs(spec: FeedSpec, key: dg.AssetKey) -> list[dg.AssetCheckSpec
 
 
 def suite_check_result(outcome: validation.SuiteOutcome, key: dg.AssetKey) -> dg.AssetCheckResult:
-    severity = (
-        dg.AssetCheckSeverity.ERROR if outcome.severity == "error" else dg.AssetCheckSeverity.WARN
-    )
+    severity = dg.AssetCheckSeverity.ERROR if outcome.severity == "error" else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckResult(
         asset_key=key,
         check_name=check_name(outcome.suite),
@@ -84,18 +81,16 @@ def _load_metadata(results: Sequence[loader.LoadResult]) -> dict[str, object]:
         "rows_loaded": sum(r.rows_loaded for r in results),
         "rows_quarantined": sum(r.rows_quarantined for r in results),
         "quarantine_reasons": dg.MetadataValue.json(reasons),
-        "schema_variants": dg.MetadataValue.text(
-            ", ".join(sorted({v for r in results for v in r.variants}))
-        ),
+        "schema_variants": dg.MetadataValue.text(", ".join(sorted({v for r in results for v in r.variants}))),
         "source_files": dg.MetadataValue.md(
-            "\n".join(f"- `{f.path}` ({f.variant.name}, sha256 {f.sha256[:12]}…)" for r in results for f in r.files)
+            "\n".join(
+                f"- `{f.path}` ({f.variant.name}, sha256 {f.sha256[:12]}…)" for r in results for f in r.files
+            )
         ),
     }
 
 
-def monthly_feed_asset(
-    spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] = ()
-) -> dg.AssetsDefinition:
+def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", spec.name])
 
     @dg.asset(

@@ -178,8 +178,10 @@ def detect_variant(spec: FeedSpec, path: Path, csv_path: Path | None = None) -> 
             f"\nClosest known variant is {closest.name}: missing {missing or 'nothing'}, "
             f"unexpected {extra or 'nothing'}."
         )
-    if len(found) == 1 and spec.delimiter not in record[0] and any(
-        sep in record[0] for sep in ("|", ";", "\t")
+    if (
+        len(found) == 1
+        and spec.delimiter not in record[0]
+        and any(sep in record[0] for sep in ("|", ";", "\t"))
     ):
         hint += f"\nThe first line has no {spec.delimiter!r}: is the delimiter wrong?"
     raise UnknownSchemaVariant(
@@ -222,7 +224,8 @@ def _typed_select(spec: FeedSpec, variant: SchemaVariant, read_sql: str, source:
         if col.sql_type != "VARCHAR" or col.parse:
             reasons.append(
                 f"case when {value} is not null and {expr} is null then "
-                f"{_sql_str(published + ': ')} || {value} || {_sql_str(' is not a valid ' + col.sql_type.lower())} end"
+                f"{_sql_str(published + ': ')} || {value} || "
+                f"{_sql_str(' is not a valid ' + col.sql_type.lower())} end"
             )
         if col.required:
             reasons.append(
@@ -247,7 +250,11 @@ def _raw_table_ddl(spec: FeedSpec) -> str:
 
 
 def _read_with_encoding(
-    conn: duckdb.DuckDBPyConnection, spec: FeedSpec, detected: DetectedFile, csv_path: Path, tag: str
+    conn: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    detected: DetectedFile,
+    csv_path: Path,
+    tag: str,
 ) -> str:
     """Stage one file into a temp table; fall back from UTF-8 to Latin-1 as ODS files need."""
     encodings = [spec.encoding] + [e for e in ("utf-8", "latin-1") if e != spec.encoding]
@@ -315,7 +322,8 @@ def load_period(
     if bad / (good + bad) > spec.max_quarantine_share:
         sample = conn.execute(
             f"select reason from (select unnest(_reasons) as reason from stage_{spec.name} "
-            f"union all select reason from rejects_{spec.name}) group by reason order by count(*) desc limit 3"
+            f"union all select reason from rejects_{spec.name}) "
+            "group by reason order by count(*) desc limit 3"
         ).fetchall()
         raise TooManyRejectedRows(
             f"{names}: {bad:,} of {good + bad:,} rows could not be read or typed "
@@ -347,7 +355,8 @@ def load_period(
         conn.execute("delete from meta.load_log where feed = ? and _period = ?", [spec.name, period])
         for item in detected:
             counts = conn.execute(
-                f"select count(*) filter (where len(_reasons) = 0), count(*) filter (where len(_reasons) > 0) "
+                "select count(*) filter (where len(_reasons) = 0), "
+                "count(*) filter (where len(_reasons) > 0) "
                 f"from stage_{spec.name} where _source_file = ?",
                 [item.path.name],
             ).fetchone()
@@ -357,8 +366,16 @@ def load_period(
             conn.execute(
                 "insert into meta.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    spec.name, period, str(item.path), item.sha256, item.bytes, item.variant.name,
-                    "/".join(sorted(encodings)), counts[0], counts[1] + rejected, loaded_at,
+                    spec.name,
+                    period,
+                    str(item.path),
+                    item.sha256,
+                    item.bytes,
+                    item.variant.name,
+                    "/".join(sorted(encodings)),
+                    counts[0],
+                    counts[1] + rejected,
+                    loaded_at,
                 ],
             )
         conn.execute("commit")

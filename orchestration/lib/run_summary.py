@@ -35,7 +35,11 @@ def _counts() -> list[tuple[str, str, int]]:
             "order by table_schema, table_name"
         ).fetchall()
         return [
-            (schema, table, conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0])
+            (
+                schema,
+                table,
+                conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0],
+            )
             for schema, table in tables
         ]
 
@@ -57,7 +61,10 @@ def print_summary(result, elapsed: float, first: date, last: date) -> None:
                 checks["failed"].append(f"{name} ({data.severity.value.lower()}){detail}")
 
     print("\n" + "=" * 78)
-    print(f"Run {'succeeded' if result.success else 'FAILED'} in {elapsed:.0f} s: months {first:%Y-%m} … {last:%Y-%m}")
+    print(
+        f"Run {'succeeded' if result.success else 'FAILED'} in {elapsed:.0f} s: "
+        f"months {first:%Y-%m} … {last:%Y-%m}"
+    )
     print(f"Assets materialised: {len(materialised)}")
     print(f"Checks: {len(checks['passed'])} passed, {len(checks['failed'])} failed")
     for name in sorted(checks["failed"]):

@@ -5,7 +5,8 @@ whose `meta` also says what to validate:
 
     "meta": {"feed": "gp_registered_patients",
              "description": "why this suite exists",
-             "query": "select … from raw.gp_registered_patients where _period between $period_start and $period_end"}
+             "query": "select … from raw.gp_registered_patients
+                       where _period between $period_start and $period_end"}
 
 The query runs on a read-only DuckDB connection (large feeds aggregate in SQL first and let GX
 validate the aggregate). Each expectation's `meta.severity` is `error` (blocks downstream
@@ -105,9 +106,7 @@ def _context():
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas("warehouse")
-    return context, source.add_dataframe_asset("query_result").add_batch_definition_whole_dataframe(
-        "whole"
-    )
+    return context, source.add_dataframe_asset("query_result").add_batch_definition_whole_dataframe("whole")
 
 
 def run_suite(
@@ -126,7 +125,7 @@ def run_suite(
         params["period_end"] = period_end or date(2999, 12, 1)
     frame = conn.execute(suite.query, params).df()
 
-    context, batch_definition = _context()
+    _, batch_definition = _context()
     expectations = [{k: v for k, v in e.items() if k != "id"} for e in suite.raw["expectations"]]
     gx_suite = ExpectationSuite(name=suite.name, expectations=expectations)
     result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(gx_suite)

@@ -24,8 +24,7 @@ def connect(path: Path | None = None, *, read_only: bool = False) -> Iterator[du
     target = path or settings.warehouse_path()
     if read_only and not target.exists():
         raise FileNotFoundError(
-            f"The warehouse {target} does not exist yet: materialise the load assets first "
-            "(`make run`)."
+            f"The warehouse {target} does not exist yet: materialise the load assets first (`make run`)."
         )
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """`cw-synth` (or `python -m orchestration.synth`): write realistic feeds in published formats.
 
-    cw-synth sample --out seeds/landing                       # the shipped sample (24 months)
-    cw-synth national --start 2024-04 --end 2024-04 --out /tmp/national
+cw-synth sample --out seeds/landing                       # the shipped sample (24 months)
+cw-synth national --start 2024-04 --end 2024-04 --out /tmp/national
 """
 
 from __future__ import annotations
@@ -25,9 +25,13 @@ def _month(text: str) -> date:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cw-synth", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="cw-synth", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="scale", required=True)
-    sample = sub.add_parser("sample", help="the small shipped sample: 13 sub-ICB locations, 2021-01 … 2022-12")
+    sample = sub.add_parser(
+        "sample", help="the small shipped sample: 13 sub-ICB locations, 2021-01 … 2022-12"
+    )
     national = sub.add_parser("national", help="all 106 sub-ICB locations, ~6,500 practices, ~60M patients")
     national.add_argument("--start", type=_month, required=True, help="first month, YYYY-MM")
     national.add_argument("--end", type=_month, required=True, help="last month, YYYY-MM")
@@ -47,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
     print(
         f"{plan.scale}: {manifest['practices']:,} practices, {len(manifest['sub_icb_locations'])} sub-ICB "
-        f"locations, {manifest['months'][0]} … {manifest['months'][1]}, {len(manifest['gaps'])} planted gaps; "
+        f"locations, {manifest['months'][0]} … {manifest['months'][1]}, "
+        f"{len(manifest['gaps'])} planted gaps; "
         f"{size / 1e6:.1f} MB in {elapsed:.1f} s → {args.out}",
         file=sys.stderr,
     )

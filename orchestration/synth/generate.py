@@ -21,7 +21,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from orchestration.defs.reference.feeds import ECCG, EPRACCUR, GP_PRACTICE_MAP, GP_REGISTERED_PATIENTS
+from orchestration.defs.reference.feeds import (
+    ECCG,
+    EPRACCUR,
+    GP_PRACTICE_MAP,
+    GP_REGISTERED_PATIENTS,
+)
 from orchestration.lib.dbt_vars import months_between
 from orchestration.synth import geography, population, writers
 
@@ -104,31 +109,66 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
     late_month = months[min(mid + 4, len(months) - 1)]
     step_month = months[min(mid + 5, len(months) - 1)]
     unknown_practice_code = f"{p['code'][picks[5]][0]}99999"
-    orphan = next(
-        (str(p["code"][i]) for i in range(geo.n) if by_code[p["sub_icb"][i]].predecessors), None
-    )
+    orphan = next((str(p["code"][i]) for i in range(geo.n) if by_code[p["sub_icb"][i]].predecessors), None)
     if len(months) >= 3:
         gaps += [
-            Gap("missing_practice_month", GP_REGISTERED_PATIENTS.name, f"{missing_month:%Y-%m}", missing_practice,
-                "practice left out of the month's list-size file while still in the practice map"),
-            Gap("unknown_practice", GP_REGISTERED_PATIENTS.name, f"{unknown_practice_month:%Y-%m}", unknown_practice_code,
-                "list sizes for a practice code that is in neither the practice map nor ODS"),
-            Gap("unknown_commissioner_code", GP_PRACTICE_MAP.name, f"{unknown_comm_month:%Y-%m}", unknown_comm_practice,
-                "practice mapped to commissioner code Z9Z, which no crosswalk knows"),
-            Gap("renamed_column_variant", GP_REGISTERED_PATIENTS.name, f"{variant_month:%Y-%m}", "",
-                "list-size file published in the TYPE/CODE/AGE layout instead of ORG_TYPE/ORG_CODE/AGE_GROUP_5"),
-            Gap("late_file", GP_PRACTICE_MAP.name, f"{late_month:%Y-%m}", "",
-                "practice map received 50 days after its usual publication day"),
-            Gap("list_size_step", GP_REGISTERED_PATIENTS.name, f"{step_month:%Y-%m}", step_practice,
-                "list grows 45% in one month (absorbs a neighbouring practice)"),
+            Gap(
+                "missing_practice_month",
+                GP_REGISTERED_PATIENTS.name,
+                f"{missing_month:%Y-%m}",
+                missing_practice,
+                "practice left out of the month's list-size file while still in the practice map",
+            ),
+            Gap(
+                "unknown_practice",
+                GP_REGISTERED_PATIENTS.name,
+                f"{unknown_practice_month:%Y-%m}",
+                unknown_practice_code,
+                "list sizes for a practice code that is in neither the practice map nor ODS",
+            ),
+            Gap(
+                "unknown_commissioner_code",
+                GP_PRACTICE_MAP.name,
+                f"{unknown_comm_month:%Y-%m}",
+                unknown_comm_practice,
+                "practice mapped to commissioner code Z9Z, which no crosswalk knows",
+            ),
+            Gap(
+                "renamed_column_variant",
+                GP_REGISTERED_PATIENTS.name,
+                f"{variant_month:%Y-%m}",
+                "",
+                "list-size file published in the TYPE/CODE/AGE layout, not ORG_TYPE/ORG_CODE/AGE_GROUP_5",
+            ),
+            Gap(
+                "late_file",
+                GP_PRACTICE_MAP.name,
+                f"{late_month:%Y-%m}",
+                "",
+                "practice map received 50 days after its usual publication day",
+            ),
+            Gap(
+                "list_size_step",
+                GP_REGISTERED_PATIENTS.name,
+                f"{step_month:%Y-%m}",
+                step_practice,
+                "list grows 45% in one month (absorbs a neighbouring practice)",
+            ),
         ]
         gaps += [
             Gap("default_code", GP_PRACTICE_MAP.name, "all", code, "PCN_CODE U (not in a PCN)")
             for code in default_pcn
         ]
         if orphan:
-            gaps.append(Gap("orphan_practice", EPRACCUR.name, "all", orphan,
-                            "ODS still attaches the practice to its pre-April-2021 CCG code"))
+            gaps.append(
+                Gap(
+                    "orphan_practice",
+                    EPRACCUR.name,
+                    "all",
+                    orphan,
+                    "ODS still attaches the practice to its pre-April-2021 CCG code",
+                )
+            )
 
     def receive(feed: str, month: date, path: Path, day: int, late_days: int = 0) -> None:
         received = datetime(month.year, month.month, day, 9, 30) + timedelta(days=late_days)
@@ -143,7 +183,10 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
         if gaps and month >= step_month:
             sizes[step_index] = int(sizes[step_index] * 1.45)
         counts = population.cells(sizes, p["older"], rng)
-        comm = [_commissioner(by_code[s], pred, month) for s, pred in zip(p["sub_icb"], p["predecessor"], strict=True)]
+        comm = [
+            _commissioner(by_code[s], pred, month)
+            for s, pred in zip(p["sub_icb"], p["predecessor"], strict=True)
+        ]
         codes = np.array([c[0] for c in comm], dtype=object)
         names = np.array([c[1] for c in comm], dtype=object)
         ons = np.array([c[2] for c in comm], dtype=object)
@@ -151,25 +194,59 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
         # gp-reg-pat-prac-map
         subs_of = [by_code[s] for s in p["sub_icb"]]
         if month < SUB_ICB_ERA:
-            variant, parent = "ccg_stp_2021", [(s.stp_code, s.stp_name, s.ons_stp_code) for s in subs_of]
-            commissioner_cols = ("CCG_CODE", "CCG_NAME", "ONS_CCG_CODE", "STP_CODE", "STP_NAME", "ONS_STP_CODE")
+            variant, parent = (
+                "ccg_stp_2021",
+                [(s.stp_code, s.stp_name, s.ons_stp_code) for s in subs_of],
+            )
+            commissioner_cols = (
+                "CCG_CODE",
+                "CCG_NAME",
+                "ONS_CCG_CODE",
+                "STP_CODE",
+                "STP_NAME",
+                "ONS_STP_CODE",
+            )
         else:
             variant = "sub_icb_supplier_2025" if month >= SUPPLIER_ERA else "sub_icb_2022"
             parent = [(s.icb_code, s.icb_name, s.ons_icb_code) for s in subs_of]
-            commissioner_cols = ("SUB_ICB_LOCATION_CODE", "SUB_ICB_LOCATION_NAME", "ONS_SUB_ICB_LOCATION_CODE",
-                                 "ICB_CODE", "ICB_NAME", "ONS_ICB_CODE")
+            commissioner_cols = (
+                "SUB_ICB_LOCATION_CODE",
+                "SUB_ICB_LOCATION_NAME",
+                "ONS_SUB_ICB_LOCATION_CODE",
+                "ICB_CODE",
+                "ICB_NAME",
+                "ONS_ICB_CODE",
+            )
         map_codes = codes.copy()
         if gaps and month == unknown_comm_month:
             map_codes[list(p["code"]).index(unknown_comm_practice)] = "Z9Z"
-        pcn_codes = np.array([("U" if gaps and c in default_pcn else v) for c, v in zip(p["code"], p["pcn_code"], strict=True)], dtype=object)
-        pcn_names = np.array([("Unallocated" if gaps and c in default_pcn else v) for c, v in zip(p["code"], p["pcn_name"], strict=True)], dtype=object)
+        pcn_codes = np.array(
+            [
+                ("U" if gaps and c in default_pcn else v)
+                for c, v in zip(p["code"], p["pcn_code"], strict=True)
+            ],
+            dtype=object,
+        )
+        pcn_names = np.array(
+            [
+                ("Unallocated" if gaps and c in default_pcn else v)
+                for c, v in zip(p["code"], p["pcn_name"], strict=True)
+            ],
+            dtype=object,
+        )
         columns = {
             "PUBLICATION": ["GP_PRAC_PAT_LIST"] * geo.n,
             "EXTRACT_DATE": [writers.extract_date(month, "title")] * geo.n,
-            "PRACTICE_CODE": p["code"], "PRACTICE_NAME": p["name"], "PRACTICE_POSTCODE": p["postcode"],
-            "PCN_CODE": pcn_codes, "PCN_NAME": pcn_names,
-            commissioner_cols[0]: map_codes, commissioner_cols[1]: names, commissioner_cols[2]: ons,
-            commissioner_cols[3]: [x[0] for x in parent], commissioner_cols[4]: [x[1] for x in parent],
+            "PRACTICE_CODE": p["code"],
+            "PRACTICE_NAME": p["name"],
+            "PRACTICE_POSTCODE": p["postcode"],
+            "PCN_CODE": pcn_codes,
+            "PCN_NAME": pcn_names,
+            commissioner_cols[0]: map_codes,
+            commissioner_cols[1]: names,
+            commissioner_cols[2]: ons,
+            commissioner_cols[3]: [x[0] for x in parent],
+            commissioner_cols[4]: [x[1] for x in parent],
             commissioner_cols[5]: [x[2] for x in parent],
             "ONS_COMM_REGION_CODE": [s.ons_region_code for s in subs_of],
             "COMM_REGION_CODE": [s.region_code for s in subs_of],
@@ -177,14 +254,22 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
             "SUPPLIER_NAME": ["EMIS" if i % 3 else "TPP" for i in range(geo.n)],
         }
         map_path = out / GP_PRACTICE_MAP.name / f"{month:%Y-%m}" / "gp-reg-pat-prac-map.zip"
-        writers.write_zip(map_path, "gp-reg-pat-prac-map.csv", writers.practice_map_csv(month, variant, columns))
+        writers.write_zip(
+            map_path, "gp-reg-pat-prac-map.csv", writers.practice_map_csv(month, variant, columns)
+        )
         receive(GP_PRACTICE_MAP.name, month, map_path, 14, 50 if gaps and month == late_month else 0)
 
         # gp-reg-pat-prac-quin-age
         keep = np.ones(geo.n, dtype=bool)
         if gaps and month == missing_month:
             keep[list(p["code"]).index(missing_practice)] = False
-        q_codes, q_post, q_counts, q_comm, q_ons = p["code"][keep], p["postcode"][keep], counts[keep], codes[keep], ons[keep]
+        q_codes, q_post, q_counts, q_comm, q_ons = (
+            p["code"][keep],
+            p["postcode"][keep],
+            counts[keep],
+            codes[keep],
+            ons[keep],
+        )
         if gaps and month == unknown_practice_month:
             extra = population.cells(np.array([4200]), np.array([0.5]), rng)
             q_codes = np.append(q_codes, unknown_practice_code)
@@ -197,7 +282,8 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
             q_variant = "quin_age_org_2017"
         quin_path = out / GP_REGISTERED_PATIENTS.name / f"{month:%Y-%m}" / "gp-reg-pat-prac-quin-age.zip"
         writers.write_zip(
-            quin_path, "gp-reg-pat-prac-quin-age.csv",
+            quin_path,
+            "gp-reg-pat-prac-quin-age.csv",
             writers.quin_age_csv(month, q_variant, q_codes, q_post, q_counts, q_comm, q_ons),
         )
         receive(GP_REGISTERED_PATIENTS.name, month, quin_path, 14)
@@ -211,31 +297,68 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
             code, _, _ = _commissioner(sub, p["predecessor"][i], release)
             if gaps and p["code"][i] == orphan:
                 code = p["predecessor"][i]
-            rows.append(writers.ods_row({
-                "Organisation Code": p["code"][i], "Name": p["name"][i], "National Grouping": sub.region_code,
-                "High Level Health Geography": sub.icb_code if release >= SUB_ICB_ERA else sub.stp_code,
-                "Address Line 1": p["name"][i], "Address Line 3": sub.ccg_name.removeprefix("NHS ").removesuffix(" CCG").upper(),
-                "Postcode": p["postcode"][i], "Open Date": p["open_date"][i].strftime("%Y%m%d"),
-                "Status Code": "A", "Organisation Sub-Type Code": "B", "Commissioner": code,
-                "Join Provider/Purchaser Date": "20130401", "Amended Record Indicator": "0",
-                "Provider/Purchaser": code, "Prescribing Setting": "4",
-            }))
+            rows.append(
+                writers.ods_row(
+                    {
+                        "Organisation Code": p["code"][i],
+                        "Name": p["name"][i],
+                        "National Grouping": sub.region_code,
+                        "High Level Health Geography": sub.icb_code
+                        if release >= SUB_ICB_ERA
+                        else sub.stp_code,
+                        "Address Line 1": p["name"][i],
+                        "Address Line 3": sub.ccg_name.removeprefix("NHS ").removesuffix(" CCG").upper(),
+                        "Postcode": p["postcode"][i],
+                        "Open Date": p["open_date"][i].strftime("%Y%m%d"),
+                        "Status Code": "A",
+                        "Organisation Sub-Type Code": "B",
+                        "Commissioner": code,
+                        "Join Provider/Purchaser Date": "20130401",
+                        "Amended Record Indicator": "0",
+                        "Provider/Purchaser": code,
+                        "Prescribing Setting": "4",
+                    }
+                )
+            )
         # Non-GP cost centres (out of hours, community, hospital) and one closed practice.
-        for j, (setting, label) in enumerate((("2", "OUT OF HOURS SERVICE"), ("9", "COMMUNITY NURSING"), ("10", "HOSPITAL PHARMACY"))):
+        for j, (setting, label) in enumerate(
+            (("2", "OUT OF HOURS SERVICE"), ("9", "COMMUNITY NURSING"), ("10", "HOSPITAL PHARMACY"))
+        ):
             sub = geo.sub_icbs[j % len(geo.sub_icbs)]
-            rows.append(writers.ods_row({
-                "Organisation Code": f"Y0{j + 1}{len(geo.sub_icbs):03d}", "Name": f"{sub.code} {label}",
-                "National Grouping": sub.region_code, "Postcode": "ZZ99 9ZZ", "Open Date": "20050401",
-                "Status Code": "A", "Organisation Sub-Type Code": "Z", "Commissioner": sub.code,
-                "Provider/Purchaser": sub.code, "Prescribing Setting": setting,
-            }))
+            rows.append(
+                writers.ods_row(
+                    {
+                        "Organisation Code": f"Y0{j + 1}{len(geo.sub_icbs):03d}",
+                        "Name": f"{sub.code} {label}",
+                        "National Grouping": sub.region_code,
+                        "Postcode": "ZZ99 9ZZ",
+                        "Open Date": "20050401",
+                        "Status Code": "A",
+                        "Organisation Sub-Type Code": "Z",
+                        "Commissioner": sub.code,
+                        "Provider/Purchaser": sub.code,
+                        "Prescribing Setting": setting,
+                    }
+                )
+            )
         first = geo.sub_icbs[0]
-        rows.append(writers.ods_row({
-            "Organisation Code": f"{p['code'][0][0]}79001", "Name": "OLD MILL SURGERY", "National Grouping": first.region_code,
-            "Postcode": p["postcode"][0], "Open Date": "19740401", "Close Date": "20191231", "Status Code": "C",
-            "Organisation Sub-Type Code": "B", "Commissioner": first.code, "Provider/Purchaser": first.code,
-            "Prescribing Setting": "4",
-        }))
+        rows.append(
+            writers.ods_row(
+                {
+                    "Organisation Code": f"{p['code'][0][0]}79001",
+                    "Name": "OLD MILL SURGERY",
+                    "National Grouping": first.region_code,
+                    "Postcode": p["postcode"][0],
+                    "Open Date": "19740401",
+                    "Close Date": "20191231",
+                    "Status Code": "C",
+                    "Organisation Sub-Type Code": "B",
+                    "Commissioner": first.code,
+                    "Provider/Purchaser": first.code,
+                    "Prescribing Setting": "4",
+                }
+            )
+        )
         path = out / EPRACCUR.name / f"{release:%Y-%m}" / "epraccur.zip"
         writers.write_zip(path, "epraccur.csv", writers.ods_csv(rows))
         receive(EPRACCUR.name, release, path, 5)
@@ -247,16 +370,46 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
             opened = "20210401" if sub.predecessors else "20130401"
             if release < MERGER_2021 and sub.predecessors:
                 for code, pred_name in sub.predecessors:
-                    rows.append(writers.ods_row({"Organisation Code": code, "Name": pred_name, "National Grouping": sub.region_code,
-                                                 "Open Date": "20130401", "Organisation Sub-Type Code": "C", "Amended Record Indicator": "0"}))
+                    rows.append(
+                        writers.ods_row(
+                            {
+                                "Organisation Code": code,
+                                "Name": pred_name,
+                                "National Grouping": sub.region_code,
+                                "Open Date": "20130401",
+                                "Organisation Sub-Type Code": "C",
+                                "Amended Record Indicator": "0",
+                            }
+                        )
+                    )
                 continue
-            rows.append(writers.ods_row({"Organisation Code": sub.code, "Name": name.upper(), "National Grouping": sub.region_code,
-                                         "High Level Health Geography": sub.icb_code, "Open Date": opened,
-                                         "Organisation Sub-Type Code": "C", "Amended Record Indicator": "0"}))
+            rows.append(
+                writers.ods_row(
+                    {
+                        "Organisation Code": sub.code,
+                        "Name": name.upper(),
+                        "National Grouping": sub.region_code,
+                        "High Level Health Geography": sub.icb_code,
+                        "Open Date": opened,
+                        "Organisation Sub-Type Code": "C",
+                        "Amended Record Indicator": "0",
+                    }
+                )
+            )
             for code, pred_name in sub.predecessors:
-                rows.append(writers.ods_row({"Organisation Code": code, "Name": pred_name, "National Grouping": sub.region_code,
-                                             "Open Date": "20130401", "Close Date": "20210331",
-                                             "Organisation Sub-Type Code": "C", "Amended Record Indicator": "0"}))
+                rows.append(
+                    writers.ods_row(
+                        {
+                            "Organisation Code": code,
+                            "Name": pred_name,
+                            "National Grouping": sub.region_code,
+                            "Open Date": "20130401",
+                            "Close Date": "20210331",
+                            "Organisation Sub-Type Code": "C",
+                            "Amended Record Indicator": "0",
+                        }
+                    )
+                )
         path = out / ECCG.name / f"{release:%Y-%m}" / "eccg.zip"
         writers.write_zip(path, "eccg.csv", writers.ods_csv(rows))
         receive(ECCG.name, release, path, 5)
@@ -268,7 +421,9 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
         "months": [f"{months[0]:%Y-%m}", f"{months[-1]:%Y-%m}"],
         "sub_icb_locations": [s.code for s in geo.sub_icbs],
         "practices": int(geo.n),
-        "registered_patients_first_month": int(population.list_sizes(base, p["growth"], 0, np.random.default_rng(0)).sum()),
+        "registered_patients_first_month": int(
+            population.list_sizes(base, p["growth"], 0, np.random.default_rng(0)).sum()
+        ),
         "gaps": [asdict(g) for g in gaps],
     }
     out.mkdir(parents=True, exist_ok=True)

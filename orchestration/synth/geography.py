@@ -19,23 +19,72 @@ from orchestration.lib import settings
 # Calderdale, Somerset and Wirral, and two formed by the April 2021 mergers (D2P2L, W2U3Z)
 # so the sample's first months carry their predecessor CCG codes.
 SAMPLE_SUB_ICBS = (
-    "02T", "15F", "36J", "11X", "15N", "12F", "99A", "D2P2L", "52R", "W2U3Z", "16C", "97R", "06Q",
+    "02T",
+    "15F",
+    "36J",
+    "11X",
+    "15N",
+    "12F",
+    "99A",
+    "D2P2L",
+    "52R",
+    "W2U3Z",
+    "16C",
+    "97R",
+    "06Q",
 )
 
 # ODS practice codes start with a letter tied to the old regional grouping.
 REGION_LETTER = {"Y56": "E", "Y58": "L", "Y59": "H", "Y60": "M", "Y61": "D", "Y62": "N", "Y63": "B"}
 
 POSTCODE_AREAS = {
-    "02T": "HX", "15F": "LS", "36J": "BD", "11X": "TA", "15N": "EX", "12F": "CH", "99A": "L",
-    "D2P2L": "WV", "52R": "NG", "W2U3Z": "UB", "16C": "TS", "97R": "BN", "06Q": "CM",
+    "02T": "HX",
+    "15F": "LS",
+    "36J": "BD",
+    "11X": "TA",
+    "15N": "EX",
+    "12F": "CH",
+    "99A": "L",
+    "D2P2L": "WV",
+    "52R": "NG",
+    "W2U3Z": "UB",
+    "16C": "TS",
+    "97R": "BN",
+    "06Q": "CM",
 }
 
 NAME_PARTS = (
-    ("THE", "PARK", "HIGH STREET", "VALLEY", "RIVERSIDE", "KINGS", "QUEENS", "ST JOHNS", "MILL",
-     "CHURCH VIEW", "ABBEY", "STATION ROAD", "MEADOW", "BRIDGE", "ELM TREE", "OAK", "WILLOW",
-     "NORTH", "SOUTH", "EAST", "WEST", "CASTLE", "MARKET", "GREEN LANE"),
+    (
+        "THE",
+        "PARK",
+        "HIGH STREET",
+        "VALLEY",
+        "RIVERSIDE",
+        "KINGS",
+        "QUEENS",
+        "ST JOHNS",
+        "MILL",
+        "CHURCH VIEW",
+        "ABBEY",
+        "STATION ROAD",
+        "MEADOW",
+        "BRIDGE",
+        "ELM TREE",
+        "OAK",
+        "WILLOW",
+        "NORTH",
+        "SOUTH",
+        "EAST",
+        "WEST",
+        "CASTLE",
+        "MARKET",
+        "GREEN LANE",
+    ),
     ("SURGERY", "MEDICAL CENTRE", "HEALTH CENTRE", "MEDICAL PRACTICE", "FAMILY PRACTICE"),
 )
+
+
+PCN_WORDS = ("NORTH", "SOUTH", "CENTRAL", "EAST", "WEST", "RURAL", "TOWN", "VALLEY")
 
 
 @dataclass(frozen=True)
@@ -84,7 +133,9 @@ def load_sub_icbs(codes: tuple[str, ...] | None) -> list[SubIcb]:
     wanted = codes or tuple(sorted(locations))
     unknown = [c for c in wanted if c not in locations]
     if unknown:
-        raise ValueError(f"unknown sub-ICB location codes {unknown}; see seeds/reference/sub_icb_locations.csv")
+        raise ValueError(
+            f"unknown sub-ICB location codes {unknown}; see seeds/reference/sub_icb_locations.csv"
+        )
     result = []
     for code in wanted:
         loc, ccg = locations[code], ccgs.get(code, {})
@@ -113,10 +164,22 @@ def build_geography(
     sub_icbs: list[SubIcb], practices_per_sub_icb: np.ndarray, rng: np.random.Generator
 ) -> Geography:
     """Place practices in each sub-ICB location with codes, names, PCNs and list sizes."""
-    rows: dict[str, list] = {k: [] for k in (
-        "code", "name", "postcode", "sub_icb", "predecessor", "pcn_code", "pcn_name", "list_size",
-        "older", "growth", "open_date",
-    )}
+    rows: dict[str, list] = {
+        k: []
+        for k in (
+            "code",
+            "name",
+            "postcode",
+            "sub_icb",
+            "predecessor",
+            "pcn_code",
+            "pcn_name",
+            "list_size",
+            "older",
+            "growth",
+            "open_date",
+        )
+    }
     region_ordinal: dict[str, int] = {}
     pcn_counter = 0
     for sub, count in zip(sub_icbs, practices_per_sub_icb, strict=True):
@@ -126,17 +189,26 @@ def build_geography(
         area = POSTCODE_AREAS.get(sub.code) or (sub.code[:2] if sub.code[:2].isalpha() else "ZZ")
         # Some places are older (coastal, rural), some younger (cities): a sub-ICB tilt.
         tilt = rng.normal(0, 0.15)
-        n_pcn = max(1, int(round(count / 6)))
-        pcns = [(f"U{pcn_counter + i:05d}", f"{area} {['NORTH', 'SOUTH', 'CENTRAL', 'EAST', 'WEST', 'RURAL', 'TOWN', 'VALLEY'][i % 8]} {i // 8 + 1} PCN") for i in range(n_pcn)]
+        n_pcn = max(1, round(count / 6))
+        pcns = [
+            (
+                f"U{pcn_counter + i:05d}",
+                f"{area} {PCN_WORDS[i % 8]} {i // 8 + 1} PCN",
+            )
+            for i in range(n_pcn)
+        ]
         pcn_counter += n_pcn
         for i in range(int(count)):
-            rows["code"].append(f"{letter}{80 + ordinal % 20:02d}{i + 1:03d}" if ordinal < 20 else f"{letter}{ordinal:02d}{i + 1:03d}")
-            first, second = NAME_PARTS
-            rows["name"].append(
-                f"{first[rng.integers(len(first))]} {second[rng.integers(len(second))]}"
+            rows["code"].append(
+                f"{letter}{80 + ordinal % 20:02d}{i + 1:03d}"
+                if ordinal < 20
+                else f"{letter}{ordinal:02d}{i + 1:03d}"
             )
+            first, second = NAME_PARTS
+            rows["name"].append(f"{first[rng.integers(len(first))]} {second[rng.integers(len(second))]}")
             rows["postcode"].append(
-                f"{area}{rng.integers(1, 30)} {rng.integers(1, 10)}{chr(65 + rng.integers(26))}{chr(65 + rng.integers(26))}"
+                f"{area}{rng.integers(1, 30)} {rng.integers(1, 10)}"
+                f"{chr(65 + rng.integers(26))}{chr(65 + rng.integers(26))}"
             )
             rows["sub_icb"].append(sub.code)
             rows["predecessor"].append(
@@ -149,8 +221,28 @@ def build_geography(
             rows["list_size"].append(int(np.clip(rng.lognormal(np.log(9000), 0.55), 1200, 60000)))
             rows["older"].append(float(np.clip(rng.beta(2, 2) + tilt, 0, 1)))
             rows["growth"].append(float(rng.normal(0.0008, 0.0015)))
-            rows["open_date"].append(date(1974, 4, 1) if rng.random() < 0.8 else date(int(rng.integers(1980, 2015)), 4, 1))
-    practices = {k: np.array(v, dtype=object if k in {"code", "name", "postcode", "sub_icb", "predecessor", "pcn_code", "pcn_name", "open_date"} else float) for k, v in rows.items()}
+            rows["open_date"].append(
+                date(1974, 4, 1) if rng.random() < 0.8 else date(int(rng.integers(1980, 2015)), 4, 1)
+            )
+    practices = {
+        k: np.array(
+            v,
+            dtype=object
+            if k
+            in {
+                "code",
+                "name",
+                "postcode",
+                "sub_icb",
+                "predecessor",
+                "pcn_code",
+                "pcn_name",
+                "open_date",
+            }
+            else float,
+        )
+        for k, v in rows.items()
+    }
     return Geography(sub_icbs=sub_icbs, practices=practices)
 
 

@@ -83,8 +83,13 @@ def quin_age_csv(
     n = len(codes)
     female, male = counts[:, :20], counts[:, 20:]
     values = np.hstack(
-        [counts.sum(axis=1, keepdims=True), female, female.sum(axis=1, keepdims=True), male,
-         male.sum(axis=1, keepdims=True)]
+        [
+            counts.sum(axis=1, keepdims=True),
+            female,
+            female.sum(axis=1, keepdims=True),
+            male,
+            male.sum(axis=1, keepdims=True),
+        ]
     )
     sexes = ["ALL"] + ["FEMALE"] * 21 + ["MALE"] * 21
     ages = ["ALL", *BANDS, "ALL", *BANDS, "ALL"]

@@ -26,14 +26,21 @@ def test_definitions_load_with_every_feed_and_mart(defs):
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {f"raw/{spec.name}" for spec in REFERENCE_FEEDS} <= keys
     assert {
-        "marts/dim_practice", "marts/dim_sub_icb", "marts/dim_icb", "marts/dim_region",
-        "marts/fct_registered_population", "marts/fct_registered_population_area", "reference/esp2013",
+        "marts/dim_practice",
+        "marts/dim_sub_icb",
+        "marts/dim_icb",
+        "marts/dim_region",
+        "marts/fct_registered_population",
+        "marts/fct_registered_population_area",
+        "reference/esp2013",
     } <= keys
 
 
 def test_lineage_runs_unbroken_from_the_landing_load_to_the_mart(defs):
     graph = defs.resolve_asset_graph()
-    upstream = dg.AssetSelection.assets(_key("marts/fct_registered_population_area")).upstream().resolve(graph)
+    upstream = (
+        dg.AssetSelection.assets(_key("marts/fct_registered_population_area")).upstream().resolve(graph)
+    )
     for spec in REFERENCE_FEEDS:
         assert _key(f"raw/{spec.name}") in upstream
 
@@ -62,7 +69,9 @@ def test_the_landing_sensor_requests_each_month_once_then_nothing(defs, monkeypa
     first = sensor.evaluate_tick(dg.build_sensor_context(repository_def=repository))
     monthly = [r for r in first.run_requests if r.partition_key]
     assert len(monthly) == 2 * 24
-    assert {r.partition_key for r in monthly} == {f"{y}-{m:02d}-01" for y in (2021, 2022) for m in range(1, 13)}
+    assert {r.partition_key for r in monthly} == {
+        f"{y}-{m:02d}-01" for y in (2021, 2022) for m in range(1, 13)
+    }
     snapshot = [r for r in first.run_requests if not r.partition_key]
     assert len(snapshot) == 2  # epraccur and eccg
     for request in snapshot:  # unpartitioned runs never include the monthly models

@@ -29,33 +29,57 @@ def workspace(tmp_path_factory):
     for feed in ("gp_practice_map", "gp_registered_patients"):
         for month in MONTHS:
             shutil.copytree(SAMPLE / feed / month, landing / feed / month)
-    for feed, months in (("ods_epraccur", ("2022-04", "2022-07")), ("ods_eccg", ("2021-04", "2022-07"))):
+    for feed, months in (
+        ("ods_epraccur", ("2022-04", "2022-07")),
+        ("ods_eccg", ("2021-04", "2022-07")),
+    ):
         for month in months:
             shutil.copytree(SAMPLE / feed / month, landing / feed / month)
     home = root / "dagster_home"
     home.mkdir()
     shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
-    env = {**os.environ, "WAREHOUSE_PATH": str(root / "warehouse.duckdb"), "LANDING_DIR": str(landing),
-           "DAGSTER_HOME": str(home), "PARTITIONS_START": "2021-01-01"}
+    env = {
+        **os.environ,
+        "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
+        "LANDING_DIR": str(landing),
+        "DAGSTER_HOME": str(home),
+        "PARTITIONS_START": "2021-01-01",
+    }
     return root, landing, env
 
 
 def _run(env):
     return subprocess.run(
-        [sys.executable, "-m", "orchestration.run_all"], cwd=REPO_ROOT, env=env,
-        capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "orchestration.run_all"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
 def _snapshot(root):
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as conn:
         return {
-            "fct": conn.execute("select count(*), sum(number_of_patients) from marts.fct_registered_population").fetchone(),
-            "months": conn.execute("select list(distinct month order by month) from marts.fct_registered_population").fetchone()[0],
-            "july": conn.execute("select sum(number_of_patients) from marts.fct_registered_population where month = '2022-07-01'").fetchone()[0],
+            "fct": conn.execute(
+                "select count(*), sum(number_of_patients) from marts.fct_registered_population"
+            ).fetchone(),
+            "months": conn.execute(
+                "select list(distinct month order by month) from marts.fct_registered_population"
+            ).fetchone()[0],
+            "july": conn.execute(
+                "select sum(number_of_patients) from marts.fct_registered_population "
+                "where month = '2022-07-01'"
+            ).fetchone()[0],
             "area": conn.execute("select count(*) from marts.fct_registered_population_area").fetchone()[0],
-            "dims": conn.execute("select (select count(*) from marts.dim_practice), (select count(*) from marts.dim_sub_icb), (select count(*) from marts.dim_icb)").fetchone(),
-            "load_log": conn.execute("select count(*), max(loaded_at) filter (where feed = 'ods_epraccur') from meta.load_log").fetchone(),
+            "dims": conn.execute(
+                "select (select count(*) from marts.dim_practice), "
+                "(select count(*) from marts.dim_sub_icb), (select count(*) from marts.dim_icb)"
+            ).fetchone(),
+            "load_log": conn.execute(
+                "select count(*), max(loaded_at) filter (where feed = 'ods_epraccur') from meta.load_log"
+            ).fetchone(),
         }
 
 

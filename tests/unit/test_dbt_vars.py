@@ -30,13 +30,19 @@ def test_partition_vars_refuse_an_empty_window():
 
 def test_months_between_includes_both_ends_and_crosses_years():
     assert months_between(date(2021, 11, 1), date(2022, 2, 1)) == [
-        date(2021, 11, 1), date(2021, 12, 1), date(2022, 1, 1), date(2022, 2, 1),
+        date(2021, 11, 1),
+        date(2021, 12, 1),
+        date(2022, 1, 1),
+        date(2022, 2, 1),
     ]
 
 
 def test_dbt_build_args_pass_vars_as_json_and_full_refresh_last():
     args = dbt_build_args({"period_start": "2022-03-01", "period_end": "2022-04-01"}, full_refresh=True)
     assert args == [
-        "build", "--vars", '{"period_end": "2022-04-01", "period_start": "2022-03-01"}', "--full-refresh",
+        "build",
+        "--vars",
+        '{"period_end": "2022-04-01", "period_start": "2022-03-01"}',
+        "--full-refresh",
     ]
     assert dbt_build_args() == ["build"]

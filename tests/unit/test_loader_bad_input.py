@@ -64,7 +64,10 @@ def test_a_missing_required_value_is_quarantined(conn, tmp_path, quin_age):
     fields[3] = ""  # ORG_CODE
     lines[5] = ",".join(fields)
     load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "q.csv", "\r\n".join(lines))])
-    assert conn.execute("select reason from meta.quarantine").fetchone()[0] == "ORG_CODE: required value is missing"
+    assert (
+        conn.execute("select reason from meta.quarantine").fetchone()[0]
+        == "ORG_CODE: required value is missing"
+    )
 
 
 def test_a_renamed_column_names_the_file_the_columns_and_the_variants(conn, tmp_path, quin_age):
@@ -86,7 +89,12 @@ def test_a_missing_column_is_an_unknown_variant(conn, tmp_path, quin_age):
 
 def test_a_wrong_delimiter_is_reported_as_such(conn, tmp_path, quin_age):
     with pytest.raises(UnknownSchemaVariant, match="is the delimiter wrong"):
-        load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "q.csv", quin_age.replace(",", "|"))])
+        load_period(
+            conn,
+            GP_REGISTERED_PATIENTS,
+            MONTH,
+            [write(tmp_path / "q.csv", quin_age.replace(",", "|"))],
+        )
 
 
 def test_an_empty_file_and_a_header_only_file_are_specific_errors(conn, tmp_path, quin_age):
@@ -102,7 +110,12 @@ def test_a_mostly_broken_file_is_refused_and_the_previous_month_kept(conn, tmp_p
     lines = quin_age.split("\r\n")
     broken = [lines[0]] + [line.rsplit(",", 1)[0] + ",n/a" for line in lines[1:] if line]
     with pytest.raises(TooManyRejectedRows, match="previous data for 2021-01 kept"):
-        load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "broken.csv", "\r\n".join(broken))])
+        load_period(
+            conn,
+            GP_REGISTERED_PATIENTS,
+            MONTH,
+            [write(tmp_path / "broken.csv", "\r\n".join(broken))],
+        )
     assert _count(conn, "select count(*) from raw.gp_registered_patients") == 215
     assert _count(conn, "select count(*) from meta.load_log") == 1
     assert conn.execute("select source_file from meta.load_log").fetchone()[0].endswith("good.csv")
@@ -112,7 +125,11 @@ def test_a_redelivered_month_replaces_the_earlier_load_exactly(conn, tmp_path, q
     path = write(tmp_path / "q.csv", quin_age)
     first = load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [path])
     second = load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [path])
-    assert first.rows_loaded == second.rows_loaded == _count(conn, "select count(*) from raw.gp_registered_patients")
+    assert (
+        first.rows_loaded
+        == second.rows_loaded
+        == _count(conn, "select count(*) from raw.gp_registered_patients")
+    )
     assert _count(conn, "select count(*) from meta.load_log") == 1
     # another month is untouched by the replacement
     load_period(conn, GP_REGISTERED_PATIENTS, date(2021, 2, 1), [path])
@@ -140,12 +157,18 @@ def test_zip_archives_are_read_without_touching_the_file(conn, tmp_path, quin_ag
     with zipfile.ZipFile(two, "w") as handle:
         handle.writestr("a.csv", quin_age)
         handle.writestr("b.csv", quin_age)
-    with pytest.raises(FeedLoadError, match="exactly one .csv"):
+    with pytest.raises(FeedLoadError, match=r"exactly one \.csv"):
         load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [two])
 
 
 def test_latin1_names_survive(conn, tmp_path):
-    row = ['"A81001"', '"CAFÉ SURGERY"'] + ['""'] * 8 + ['"19740401"', '""', '"A"'] + ['""'] * 12 + ['"4"', '""']
+    row = (
+        ['"A81001"', '"CAFÉ SURGERY"']
+        + ['""'] * 8
+        + ['"19740401"', '""', '"A"']
+        + ['""'] * 12
+        + ['"4"', '""']
+    )
     path = write(tmp_path / "epraccur.csv", ",".join(row) + "\r\n", encoding="latin-1")
     load_period(conn, EPRACCUR, MONTH, [path])
     assert conn.execute("select name from raw.ods_epraccur").fetchone()[0] == "CAFÉ SURGERY"

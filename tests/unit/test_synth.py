@@ -39,8 +39,14 @@ def test_the_manifest_lists_every_kind_of_planted_gap(generated):
     _, manifest = generated
     kinds = {g["kind"] for g in manifest["gaps"]}
     assert kinds == {
-        "missing_practice_month", "unknown_practice", "unknown_commissioner_code",
-        "renamed_column_variant", "late_file", "list_size_step", "default_code", "orphan_practice",
+        "missing_practice_month",
+        "unknown_practice",
+        "unknown_commissioner_code",
+        "renamed_column_variant",
+        "late_file",
+        "list_size_step",
+        "default_code",
+        "orphan_practice",
     }
     assert manifest["months"] == ["2021-01", "2022-12"]
     assert {"02T", "11X", "12F"} <= set(manifest["sub_icb_locations"])
@@ -58,7 +64,12 @@ def test_every_generated_month_loads_in_a_known_layout(conn, generated):
         assert result.variants == [expected]
     map_variants = set()
     for month in landing.available_periods(GP_PRACTICE_MAP, out):
-        result = load_period(conn, GP_PRACTICE_MAP, month, landing.files_for_period(GP_PRACTICE_MAP, month, out).files)
+        result = load_period(
+            conn,
+            GP_PRACTICE_MAP,
+            month,
+            landing.files_for_period(GP_PRACTICE_MAP, month, out).files,
+        )
         map_variants.add((month >= date(2022, 7, 1), result.variants[0]))
     assert map_variants == {(False, "ccg_stp_2021"), (True, "sub_icb_2022")}
 
@@ -66,7 +77,12 @@ def test_every_generated_month_loads_in_a_known_layout(conn, generated):
 def test_list_sizes_and_age_structure_look_like_england(conn, generated):
     out, _ = generated
     month = date(2022, 1, 1)
-    load_period(conn, GP_REGISTERED_PATIENTS, month, landing.files_for_period(GP_REGISTERED_PATIENTS, month, out).files)
+    load_period(
+        conn,
+        GP_REGISTERED_PATIENTS,
+        month,
+        landing.files_for_period(GP_REGISTERED_PATIENTS, month, out).files,
+    )
     median, female, over_65, under_5 = conn.execute(
         """select
             median(number_of_patients) filter (where sex = 'ALL' and age_band = 'ALL'),

@@ -7,7 +7,11 @@ from datetime import date
 
 import pytest
 
-from orchestration.defs.reference.feeds import GP_PRACTICE_MAP, GP_REGISTERED_PATIENTS, REFERENCE_FEEDS
+from orchestration.defs.reference.feeds import (
+    GP_PRACTICE_MAP,
+    GP_REGISTERED_PATIENTS,
+    REFERENCE_FEEDS,
+)
 from orchestration.lib import landing, validation
 from orchestration.lib.loader import load_period
 from tests.helpers import SAMPLE, sample_text, write
@@ -50,28 +54,40 @@ def _gap(kind):
 
 
 def test_continuity_finds_the_missing_practice_month_and_the_list_size_step(loaded):
-    (suite,) = [s for s in validation.suite_files(GP_REGISTERED_PATIENTS.name) if s.name.endswith("continuity")]
+    (suite,) = [
+        s for s in validation.suite_files(GP_REGISTERED_PATIENTS.name) if s.name.endswith("continuity")
+    ]
     missing, step = _gap("missing_practice_month"), _gap("list_size_step")
-    frame = loaded.execute(suite.query, {"period_start": date(1900, 1, 1), "period_end": date(2999, 1, 1)}).df()
+    frame = loaded.execute(
+        suite.query, {"period_start": date(1900, 1, 1), "period_end": date(2999, 1, 1)}
+    ).df()
     absent = frame[~frame["present"]]
     assert (missing["org_code"], missing["period"]) in {
         (r["org_code"], f"{r['_period']:%Y-%m}") for r in absent.to_dict("records")
     }
     jumps = frame[frame["change_on_previous_month"].abs() > 0.2]
-    assert [(r["org_code"], f"{r['_period']:%Y-%m}") for r in jumps.to_dict("records")] == [(step["org_code"], step["period"])]
+    assert [(r["org_code"], f"{r['_period']:%Y-%m}") for r in jumps.to_dict("records")] == [
+        (step["org_code"], step["period"])
+    ]
     outcome = validation.run_suite(loaded, suite)
     assert not outcome.passed and outcome.severity == "warn"
 
 
 def test_known_practices_finds_exactly_the_unknown_practice(loaded):
-    (suite,) = [s for s in validation.suite_files(GP_REGISTERED_PATIENTS.name) if s.name.endswith("known_practices")]
+    (suite,) = [
+        s for s in validation.suite_files(GP_REGISTERED_PATIENTS.name) if s.name.endswith("known_practices")
+    ]
     outcome = validation.run_suite(loaded, suite)
     (failure,) = outcome.failed
     assert failure.unexpected_count == 1
-    frame = loaded.execute(suite.query, {"period_start": date(1900, 1, 1), "period_end": date(2999, 1, 1)}).df()
+    frame = loaded.execute(
+        suite.query, {"period_start": date(1900, 1, 1), "period_end": date(2999, 1, 1)}
+    ).df()
     unknown = frame[~frame["in_practice_map"]]
     gap = _gap("unknown_practice")
-    assert [(r["org_code"], f"{r['_period']:%Y-%m}") for r in unknown.to_dict("records")] == [(gap["org_code"], gap["period"])]
+    assert [(r["org_code"], f"{r['_period']:%Y-%m}") for r in unknown.to_dict("records")] == [
+        (gap["org_code"], gap["period"])
+    ]
 
 
 def test_a_file_landed_in_the_wrong_month_fails_the_structure_suite_as_an_error(tmp_path):
@@ -96,8 +112,15 @@ def test_a_negative_count_fails_as_an_error_with_an_example(tmp_path):
     fields = lines[2].split(",")
     fields[-1] = "-5"
     lines[2] = ",".join(fields)
-    load_period(conn, GP_REGISTERED_PATIENTS, date(2021, 1, 1), [write(tmp_path / "q.csv", "\r\n".join(lines))])
-    (suite,) = [s for s in validation.suite_files(GP_REGISTERED_PATIENTS.name) if s.name.endswith("structure")]
+    load_period(
+        conn,
+        GP_REGISTERED_PATIENTS,
+        date(2021, 1, 1),
+        [write(tmp_path / "q.csv", "\r\n".join(lines))],
+    )
+    (suite,) = [
+        s for s in validation.suite_files(GP_REGISTERED_PATIENTS.name) if s.name.endswith("structure")
+    ]
     outcome = validation.run_suite(conn, suite)
     (failure,) = [f for f in outcome.failed if f.column == "number_of_patients"]
     assert (failure.severity, failure.unexpected_count, failure.examples) == ("error", 1, [-5])

@@ -6,7 +6,6 @@
 dbt tests run inside `dbt build` and surface as asset checks.
 """
 
-
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 

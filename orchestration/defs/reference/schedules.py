@@ -4,15 +4,13 @@ Patients Registered at a GP Practice (list sizes and the practice map) is publis
 mid-month for the 1st of that month; ODS epraccur is refreshed quarterly.
 """
 
-
 import dagster as dg
 
 from orchestration.defs.reference import assets
 
 monthly_reference_job = dg.define_asset_job(
     "monthly_reference_load",
-    selection=dg.AssetSelection.assets(assets.gp_practice_map, assets.gp_registered_patients)
-    .downstream(),
+    selection=dg.AssetSelection.assets(assets.gp_practice_map, assets.gp_registered_patients).downstream(),
     description="Load a month of list sizes and the practice map, validate, and rebuild the marts.",
 )
 
