@@ -57,7 +57,9 @@ def print_summary(result, elapsed: float, first: date, last: date) -> None:
                 checks["passed"].append(name)
             else:
                 failures = data.metadata.get("failures")
-                detail = f"\n      {failures.value}".replace("\n", "\n      ") if failures else ""
+                detail = (
+                    "".join(f"\n      {line}" for line in failures.value.splitlines()) if failures else ""
+                )
                 checks["failed"].append(f"{name} ({data.severity.value.lower()}){detail}")
 
     print("\n" + "=" * 78)

@@ -217,8 +217,8 @@ def build_geography(
             pcn = pcns[i % n_pcn]
             rows["pcn_code"].append(pcn[0])
             rows["pcn_name"].append(pcn[1])
-            # Practice list sizes are right-skewed: median about 9,000, a few above 30,000.
-            rows["list_size"].append(int(np.clip(rng.lognormal(np.log(9000), 0.55), 1200, 60000)))
+            # Practice list sizes are right-skewed: median about 8,300 (mean ~9,600), a few above 30,000.
+            rows["list_size"].append(int(np.clip(rng.lognormal(np.log(8300), 0.55), 1200, 60000)))
             rows["older"].append(float(np.clip(rng.beta(2, 2) + tilt, 0, 1)))
             rows["growth"].append(float(rng.normal(0.0008, 0.0015)))
             rows["open_date"].append(
