@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from datetime import date
 
 import dagster as dg
@@ -33,6 +34,7 @@ def partition_range(feeds) -> tuple[date, date]:
 
 
 def main() -> int:
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
     settings.export_environment()
     from orchestration.definitions import ALL_FEEDS, defs
 
