@@ -9,6 +9,7 @@ Relative values are taken from the repository root, so `make`, `dagster dev` and
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -52,6 +53,11 @@ def export_environment() -> None:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     os.environ[WAREHOUSE_ENV] = str(warehouse)
     os.environ[LANDING_ENV] = str(landing_dir())
+    # dagster-dbt calls `dbt` by name (e.g. `prepare_if_dev` under `dagster dev`): make the dbt
+    # installed beside this interpreter findable even when the venv is not activated.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")

@@ -78,3 +78,28 @@ def test_the_landing_sensor_requests_each_month_once_then_nothing(defs, monkeypa
         assert _key("marts/fct_registered_population") not in request.asset_selection
     second = sensor.evaluate_tick(dg.build_sensor_context(repository_def=repository, cursor=first.cursor))
     assert second.run_requests == []
+
+
+def test_definitions_load_as_dagster_dev_does_without_an_activated_venv(tmp_path):
+    """`dagster dev` re-parses dbt at load (prepare_if_dev), calling `dbt` by name."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO_ROOT
+
+    env = {
+        **os.environ,
+        "PATH": "/usr/bin:/bin",
+        "DAGSTER_IS_DEV_CLI": "1",
+        "WAREHOUSE_PATH": str(tmp_path / "w.duckdb"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "from orchestration.definitions import defs; defs.resolve_asset_graph()"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
