@@ -172,3 +172,11 @@ def test_latin1_names_survive(conn, tmp_path):
     path = write(tmp_path / "epraccur.csv", ",".join(row) + "\r\n", encoding="latin-1")
     load_period(conn, EPRACCUR, MONTH, [path])
     assert conn.execute("select name from raw.ods_epraccur").fetchone()[0] == "CAFÉ SURGERY"
+
+
+def test_a_utf8_bom_and_lf_line_endings_are_read_as_published(conn, tmp_path, quin_age):
+    text = "\ufeff" + quin_age.replace("\r\n", "\n")
+    result = load_period(
+        conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "q.csv", text, encoding="utf-8")]
+    )
+    assert (result.rows_loaded, result.rows_quarantined, result.variants) == (215, 0, ["quin_age_org_2017"])
