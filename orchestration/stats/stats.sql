@@ -167,7 +167,8 @@ create or replace macro stats.t_quantile(df, confidence) as (
                 from stats.t_quantiles as tq
                 where tq.t_df = df
             )
-        else stats.z_value(confidence)
+        else
+            stats.z_value(confidence)
             + (pow(stats.z_value(confidence), 3) + stats.z_value(confidence)) / (4 * df)
             + (
                 5 * pow(stats.z_value(confidence), 5) + 16 * pow(stats.z_value(confidence), 3)
@@ -337,7 +338,9 @@ create or replace macro stats.funnel_poisson_significance(observed, denominator,
 -- polarity is known ('low_is_good', 'high_is_good'), Lower / Higher where it is 'no_judgement'.
 -- ---------------------------------------------------------------------------------------------
 
-create or replace macro stats.compare_with_benchmark(area_value, lower_limit, upper_limit, benchmark, polarity) as (
+create or replace macro stats.compare_with_benchmark(
+    area_value, lower_limit, upper_limit, benchmark, polarity
+) as (
     case
         when
             area_value is null or lower_limit is null or upper_limit is null or benchmark is null
