@@ -11,7 +11,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint format ui sample benchmark clean
+.PHONY: run test install format ui sample benchmark clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -58,8 +58,11 @@ ui: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 sample: install
 	$(BIN)/cw-synth sample --out seeds/landing
 
+## Benchmarks (not tests): generator/loader throughput, and DSRs against PHStatsMethods.
 benchmark: install
-	$(BIN)/python benchmarks/generator_throughput.py
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/generator_throughput.py --months 12
+	$(BIN)/python benchmarks/dsr_vs_phstatsmethods.py
 
 clean:
 	rm -rf warehouse .dagster_home dbt_project/target dbt_project/logs reports
