@@ -48,15 +48,14 @@ BAND_SHARE = np.array(
 )
 BAND_RATE = np.geomspace(2e-3, 0.25, 19)  # events per person-year rise steeply with age
 
-DSR_SQL = """
+SUMS = "sum(esp * count / pop), sum(esp * esp * count / (pop * pop)), sum(esp), sum(count)"
+DSR_SQL = f"""
 select area_type, area_code, indicator, year, sex,
     sum(count) as total_count, sum(pop) as total_pop,
     stats.dsr(sum(esp * count / pop), sum(esp), sum(count)) as value,
-    stats.dobson_lower(sum(esp * count / pop), sum(esp * esp * count / (pop * pop)), sum(esp), sum(count), 0.95) as lower95,
-    stats.dobson_upper(sum(esp * count / pop), sum(esp * esp * count / (pop * pop)), sum(esp), sum(count), 0.95) as upper95,
-    stats.dobson_lower(sum(esp * count / pop), sum(esp * esp * count / (pop * pop)), sum(esp), sum(count), 0.998) as lower998,
-    stats.dobson_upper(sum(esp * count / pop), sum(esp * esp * count / (pop * pop)), sum(esp), sum(count), 0.998) as upper998
-from {source}
+    stats.dobson_lower({SUMS}, 0.95) as lower95, stats.dobson_upper({SUMS}, 0.95) as upper95,
+    stats.dobson_lower({SUMS}, 0.998) as lower998, stats.dobson_upper({SUMS}, 0.998) as upper998
+from {{source}}
 group by area_type, area_code, indicator, year, sex
 """
 
@@ -93,11 +92,14 @@ def build_areas(conn: duckdb.DuckDBPyConnection, practices: pd.DataFrame) -> Non
     conn.register("practices", practices)
     conn.execute(
         """create or replace table inputs as
-        select 'practice' as area_type, practice as area_code, indicator, year, sex, band, count, pop, esp from practices
+        select 'practice' as area_type, practice as area_code, indicator, year, sex, band, count, pop, esp
+        from practices
         union all
-        select 'sub_icb', sub_icb, indicator, year, sex, band, sum(count), sum(pop), any_value(esp) from practices group by all
+        select 'sub_icb', sub_icb, indicator, year, sex, band, sum(count), sum(pop), any_value(esp)
+        from practices group by all
         union all
-        select 'icb', icb, indicator, year, sex, band, sum(count), sum(pop), any_value(esp) from practices group by all"""
+        select 'icb', icb, indicator, year, sex, band, sum(count), sum(pop), any_value(esp)
+        from practices group by all"""
     )
     conn.unregister("practices")
 
