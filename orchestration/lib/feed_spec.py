@@ -6,8 +6,9 @@ writing a spec (and its staging model), not a new loader.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 SqlType = Literal["VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "DATE", "BOOLEAN"]
@@ -42,7 +43,9 @@ class SchemaVariant:
 
     `columns` is the header exactly as published (for headerless files, positional names that
     document what each field is). `mapping` maps canonical column → published column; canonical
-    columns not mapped are NULL in this variant.
+    columns not mapped are NULL in this variant. `patterns` lets a published column whose name
+    varies by file (Fingertips' "Compared to <parent> value or percentiles") match a regular
+    expression instead of its name in `columns`.
     """
 
     name: str
@@ -50,11 +53,36 @@ class SchemaVariant:
     mapping: Mapping[str, str]
     header: bool = True
     provenance: str = ""
+    patterns: Mapping[str, str] = field(default_factory=dict)
+    # Some exports omit empty trailing fields on data rows (the header is complete): pad them with
+    # NULL instead of quarantining every row. Only for layouts known to do this.
+    pads_trailing_fields: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.mapping.values()) - set(self.columns)
         if unknown:
             raise ValueError(f"variant {self.name} maps columns it does not have: {sorted(unknown)}")
+
+    def matches(self, found: tuple[str, ...]) -> bool:
+        if len(found) != len(self.columns):
+            return False
+        return all(
+            actual == published
+            or (published in self.patterns and re.fullmatch(self.patterns[published], actual))
+            for actual, published in zip(found, self.columns, strict=True)
+        )
+
+    def resolved(self, found: tuple[str, ...]) -> SchemaVariant:
+        """This variant with the header names actually found (patterns replaced by the real names)."""
+        if found == self.columns:
+            return self
+        rename = dict(zip(self.columns, found, strict=True))
+        return replace(
+            self,
+            columns=found,
+            mapping={canonical: rename[published] for canonical, published in self.mapping.items()},
+            patterns={},
+        )
 
 
 @dataclass(frozen=True)
@@ -68,6 +96,9 @@ class FeedSpec:
     variants: tuple[SchemaVariant, ...]
     file_patterns: tuple[str, ...]
     cadence: Literal["monthly", "snapshot"] = "monthly"
+    # "newest": one file a period, the newest re-delivery wins; "all": every matching file in the
+    # period's folder is part of the delivery (e.g. one Fingertips file per indicator).
+    files_per_period: Literal["newest", "all"] = "newest"
     delimiter: str = ","
     encoding: str = "utf-8"
     null_tokens: tuple[str, ...] = ("",)

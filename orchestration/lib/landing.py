@@ -58,6 +58,8 @@ def files_for_period(spec: FeedSpec, period: date, root: Path | None = None) -> 
             f"{spec.title}: no file for {period:%Y-%m} in {folder} (found {found}; expected a name "
             f"like {' or '.join(spec.file_patterns)})"
         )
+    if spec.files_per_period == "all":
+        return PeriodFiles(period, tuple(sorted(matching)))
     newest_first = sorted(matching, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
     return PeriodFiles(period, (newest_first[0],), tuple(newest_first[1:]))
 

@@ -158,8 +158,8 @@ def detect_variant(spec: FeedSpec, path: Path, csv_path: Path | None = None) -> 
     record = _first_record(csv_path or path, spec.delimiter)
     found = tuple(name.strip() for name in record)
     for variant in spec.variants:
-        if variant.header and found == variant.columns:
-            return variant
+        if variant.header and variant.matches(found):
+            return variant.resolved(found)
     for variant in spec.variants:
         if not variant.header and len(found) == len(variant.columns):
             return variant
@@ -201,7 +201,9 @@ def _read_csv_sql(spec: FeedSpec, variant: SchemaVariant, path: Path, encoding: 
         f"columns={{{columns}}}, delim={_sql_str(spec.delimiter)}, quote='\"', escape='\"', "
         f"auto_detect=false, encoding={_sql_str(encoding)}, store_rejects=true, "
         f"rejects_table='rejects_{tag}', rejects_scan='rejects_scan_{tag}', "
-        f"max_line_size=10000000)"
+        f"max_line_size=10000000"
+        + (", null_padding=true, parallel=false" if variant.pads_trailing_fields else "")
+        + ")"
     )
 
 
