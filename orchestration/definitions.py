@@ -10,6 +10,8 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.dbt import assets as dbt_assets
 from orchestration.defs.dbt.project import dbt_resource
+from orchestration.defs.public_health import assets as public_health_assets
+from orchestration.defs.public_health import feeds as public_health_feeds
 from orchestration.defs.reference import assets as reference_assets
 from orchestration.defs.reference import feeds as reference_feeds
 from orchestration.defs.reference import schedules as reference_schedules
@@ -18,7 +20,7 @@ from orchestration.lib.landing_sensor import build_landing_sensor
 
 settings.export_environment()
 
-ALL_FEEDS = reference_feeds.REFERENCE_FEEDS
+ALL_FEEDS = (*reference_feeds.REFERENCE_FEEDS, *public_health_feeds.PUBLIC_HEALTH_FEEDS)
 
 # The main job: every asset, for the months of a partition range (see orchestration/run_all.py).
 warehouse_job = dg.define_asset_job(
@@ -28,9 +30,9 @@ warehouse_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*reference_assets.assets, *dbt_assets.assets],
-    jobs=[warehouse_job, *reference_schedules.jobs],
-    schedules=reference_schedules.schedules,
+    assets=[*reference_assets.assets, *public_health_assets.assets, *dbt_assets.assets],
+    jobs=[warehouse_job, *reference_schedules.jobs, *public_health_assets.jobs],
+    schedules=[*reference_schedules.schedules, *public_health_assets.schedules],
     sensors=[build_landing_sensor(ALL_FEEDS)],
     resources={
         "duckdb": DuckDBResource(database=str(settings.warehouse_path())),

@@ -8,6 +8,9 @@ whose `meta` also says what to validate:
              "query": "select … from raw.gp_registered_patients
                        where _period between $period_start and $period_end"}
 
+`{reference_seeds}` in a query is replaced by the path of seeds/reference, so a suite can check
+codes against the same seed dbt loads.
+
 The query runs on a read-only DuckDB connection (large feeds aggregate in SQL first and let GX
 validate the aggregate). Each expectation's `meta.severity` is `error` (blocks downstream
 assets) or `warn` (reported with counts); the suite's check result takes the worst severity
@@ -118,12 +121,14 @@ def run_suite(
     """Validate the suite's query result for a period window [start, end] (inclusive months)."""
     from great_expectations.core.expectation_suite import ExpectationSuite
 
+    # Suites may read reference seeds (one source of truth with dbt): {reference_seeds}.
+    query = suite.query.replace("{reference_seeds}", str(settings.SEEDS_DIR / "reference"))
     params = {}
-    if "$period_start" in suite.query:
+    if "$period_start" in query:
         params["period_start"] = period_start or date(1900, 1, 1)
-    if "$period_end" in suite.query:
+    if "$period_end" in query:
         params["period_end"] = period_end or date(2999, 12, 1)
-    frame = conn.execute(suite.query, params).df()
+    frame = conn.execute(query, params).df()
 
     _, batch_definition = _context()
     expectations = [{k: v for k, v in e.items() if k != "id"} for e in suite.raw["expectations"]]

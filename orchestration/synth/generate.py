@@ -28,7 +28,7 @@ from orchestration.defs.reference.feeds import (
     GP_REGISTERED_PATIENTS,
 )
 from orchestration.lib.dbt_vars import months_between
-from orchestration.synth import geography, population, writers
+from orchestration.synth import geography, population, public_health, writers
 
 GENERATOR_VERSION = "1"
 MERGER_2021 = date(2021, 4, 1)
@@ -413,6 +413,15 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
         path = out / ECCG.name / f"{release:%Y-%m}" / "eccg.zip"
         writers.write_zip(path, "eccg.csv", writers.ods_csv(rows))
         receive(ECCG.name, release, path, 5)
+
+    # ---- public health: Fingertips releases (after every other feed, so their bytes are stable) ----
+    if len(months) >= 3:
+        planted: list[tuple[str, str, str, str]] = []
+        public_health.write_fingertips(geo, by_code, rng, out, months, planted, receive)
+        gaps += [
+            Gap(kind, public_health.FINGERTIPS_DATA.name, period, code, detail)
+            for kind, code, period, detail in planted
+        ]
 
     manifest = {
         "generator_version": GENERATOR_VERSION,

@@ -32,6 +32,8 @@ def workspace(tmp_path_factory):
     for feed, months in (
         ("ods_epraccur", ("2022-04", "2022-07")),
         ("ods_eccg", ("2021-04", "2022-07")),
+        ("fingertips_indicator_data", ("2021-01", "2022-12")),
+        ("fingertips_indicator_metadata", ("2022-12",)),
     ):
         for month in months:
             shutil.copytree(SAMPLE / feed / month, landing / feed / month)
@@ -115,6 +117,30 @@ def test_population_is_attributed_across_the_ccg_to_sub_icb_switch(workspace, fi
         ).fetchone()
     assert unattributed == 0
     assert england == sub_icbs
+
+
+def test_fingertips_areas_are_counted_once_and_keyed_to_our_geography(workspace, first_run):
+    root, _, _ = workspace
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as conn:
+        england = conn.execute(
+            """select count(*), count(distinct indicator_id || time_period)
+               from marts.fct_public_health_indicator where area_code = 'E92000001'"""
+        ).fetchone()
+        unmapped = conn.execute(
+            """select count(*) from marts.fct_public_health_indicator
+               where area_level in ('sub_icb_location', 'gp_practice') and org_code is null"""
+        ).fetchone()[0]
+        suppressed = conn.execute(
+            """select count(*) from marts.fct_public_health_indicator
+               where is_missing_value and value_note like 'Value suppressed%'"""
+        ).fetchone()[0]
+        polarity = conn.execute(
+            "select count(*) from marts.dim_indicator where polarity_code is null"
+        ).fetchone()[0]
+    assert england[0] == england[1] == 6 * 3  # one England row per indicator and period, not two
+    assert unmapped == 0
+    assert suppressed == 3  # the planted small practice, one row per period
+    assert polarity == 0
 
 
 def test_a_second_run_is_idempotent(workspace, first_run):
