@@ -41,14 +41,14 @@ test: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests --processes 2
-	$(BIN)/sqlfluff lint orchestration/stats/stats.sql
+	cd orchestration/stats && ../../$(BIN)/sqlfluff lint stats.sql
 	$(BIN)/pytest
 
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 	cd dbt_project && ../$(BIN)/sqlfluff fix models macros tests --processes 2
-	$(BIN)/sqlfluff fix orchestration/stats/stats.sql
+	cd orchestration/stats && ../../$(BIN)/sqlfluff fix stats.sql
 
 ## The Dagster UI on http://127.0.0.1:3000
 ui: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json

@@ -10,6 +10,8 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.dbt import assets as dbt_assets
 from orchestration.defs.dbt.project import dbt_resource
+from orchestration.defs.population import assets as population_assets
+from orchestration.defs.population import feeds as population_feeds
 from orchestration.defs.public_health import assets as public_health_assets
 from orchestration.defs.public_health import feeds as public_health_feeds
 from orchestration.defs.reference import assets as reference_assets
@@ -20,7 +22,11 @@ from orchestration.lib.landing_sensor import build_landing_sensor
 
 settings.export_environment()
 
-ALL_FEEDS = (*reference_feeds.REFERENCE_FEEDS, *public_health_feeds.PUBLIC_HEALTH_FEEDS)
+ALL_FEEDS = (
+    *reference_feeds.REFERENCE_FEEDS,
+    *public_health_feeds.PUBLIC_HEALTH_FEEDS,
+    *population_feeds.POPULATION_FEEDS,
+)
 
 # The main job: every asset, for the months of a partition range (see orchestration/run_all.py).
 warehouse_job = dg.define_asset_job(
@@ -30,7 +36,12 @@ warehouse_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*reference_assets.assets, *public_health_assets.assets, *dbt_assets.assets],
+    assets=[
+        *reference_assets.assets,
+        *public_health_assets.assets,
+        *population_assets.assets,
+        *dbt_assets.assets,
+    ],
     jobs=[warehouse_job, *reference_schedules.jobs, *public_health_assets.jobs],
     schedules=[*reference_schedules.schedules, *public_health_assets.schedules],
     sensors=[build_landing_sensor(ALL_FEEDS)],

@@ -28,7 +28,7 @@ from orchestration.defs.reference.feeds import (
     GP_REGISTERED_PATIENTS,
 )
 from orchestration.lib.dbt_vars import months_between
-from orchestration.synth import geography, population, public_health, writers
+from orchestration.synth import deprivation, geography, population, public_health, writers
 
 GENERATOR_VERSION = "1"
 MERGER_2021 = date(2021, 4, 1)
@@ -421,6 +421,11 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
         gaps += [
             Gap(kind, public_health.FINGERTIPS_DATA.name, period, code, detail)
             for kind, code, period, detail in planted
+        ]
+        # ---- deprivation and the LSOA lookup -------------------------------------------------
+        gaps += [
+            Gap(kind, deprivation.LSOA_LOOKUP.name, period, code, detail)
+            for kind, code, period, detail in deprivation.write_deprivation(geo, rng, out, receive)
         ]
 
     manifest = {
