@@ -145,7 +145,8 @@ def test_the_needs_profile_agrees_with_the_facts_it_summarises(workspace, first_
     root, _, _ = workspace
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as conn:
         locations, measures = conn.execute(
-            "select count(distinct sub_icb_location_code), count(distinct measure) from marts.mart_needs_profile"
+            "select count(distinct sub_icb_location_code), count(distinct measure) "
+            "from marts.mart_needs_profile"
         ).fetchone()
         mismatched = conn.execute(
             """select count(*) from marts.mart_needs_profile as p
