@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.dbt import assets as dbt_assets
 from orchestration.defs.dbt.project import dbt_resource
+from orchestration.defs.experience import assets as experience_assets
 from orchestration.defs.population import assets as population_assets
 from orchestration.defs.population import feeds as population_feeds
 from orchestration.defs.public_health import assets as public_health_assets
@@ -26,6 +27,7 @@ ALL_FEEDS = (
     *reference_feeds.REFERENCE_FEEDS,
     *public_health_feeds.PUBLIC_HEALTH_FEEDS,
     *population_feeds.POPULATION_FEEDS,
+    *experience_assets.FEEDS,
 )
 
 # The main job: every asset, for the months of a partition range (see orchestration/run_all.py).
@@ -40,6 +42,7 @@ defs = dg.Definitions(
         *reference_assets.assets,
         *public_health_assets.assets,
         *population_assets.assets,
+        *experience_assets.assets,
         *dbt_assets.assets,
     ],
     jobs=[warehouse_job, *reference_schedules.jobs, *public_health_assets.jobs],

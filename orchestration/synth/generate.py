@@ -28,7 +28,7 @@ from orchestration.defs.reference.feeds import (
     GP_REGISTERED_PATIENTS,
 )
 from orchestration.lib.dbt_vars import months_between
-from orchestration.synth import deprivation, geography, population, public_health, writers
+from orchestration.synth import deprivation, fft, geography, gpps, population, public_health, writers
 
 GENERATOR_VERSION = "1"
 MERGER_2021 = date(2021, 4, 1)
@@ -426,6 +426,17 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
         gaps += [
             Gap(kind, deprivation.LSOA_LOOKUP.name, period, code, detail)
             for kind, code, period, detail in deprivation.write_deprivation(geo, rng, out, receive)
+        ]
+        # ---- GP Patient Survey: one file a survey year published in the range ------------------
+        survey_years = sorted({m.year for m in months if m.month >= 7})
+        gaps += [
+            Gap(kind, gpps.GPPS_PRACTICE.name, period, code, detail)
+            for kind, code, period, detail in gpps.write_gpps(geo, rng, out, survey_years, receive)
+        ]
+        # ---- Friends and Family Test: inpatient and A&E, every month -----------------------------
+        gaps += [
+            Gap(kind, fft.FFT_INPATIENT.name, period, code, detail)
+            for kind, code, period, detail in fft.write_fft(geo, rng, out, months, receive)
         ]
 
     manifest = {

@@ -26,14 +26,13 @@ MONTHS = ("2022-05", "2022-06", "2022-07")
 def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     landing = root / "landing"
-    for feed in ("gp_practice_map", "gp_registered_patients"):
-        for month in MONTHS:
-            shutil.copytree(SAMPLE / feed / month, landing / feed / month)
-    # every release of the snapshot feeds (ODS, Fingertips, deprivation, the LSOA lookup)
     from orchestration.definitions import ALL_FEEDS
 
     for spec in ALL_FEEDS:
-        if spec.cadence == "snapshot" and (SAMPLE / spec.name).is_dir():
+        if spec.cadence == "monthly":  # three months of every monthly feed
+            for month in MONTHS:
+                shutil.copytree(SAMPLE / spec.name / month, landing / spec.name / month)
+        elif (SAMPLE / spec.name).is_dir():  # every release of the snapshot feeds
             shutil.copytree(SAMPLE / spec.name, landing / spec.name)
     home = root / "dagster_home"
     home.mkdir()

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from orchestration.defs.public_health.feeds import PUBLIC_HEALTH_FEEDS
+from orchestration.definitions import ALL_FEEDS
 from orchestration.defs.reference.feeds import (
     GP_PRACTICE_MAP,
     GP_REGISTERED_PATIENTS,
@@ -26,7 +26,7 @@ def loaded():
     import duckdb
 
     conn = duckdb.connect()
-    for spec in (*REFERENCE_FEEDS, *PUBLIC_HEALTH_FEEDS):
+    for spec in ALL_FEEDS:
         for month in landing.available_periods(spec, SAMPLE):
             load_period(conn, spec, month, landing.files_for_period(spec, month, SAMPLE).files)
     yield conn
@@ -35,7 +35,7 @@ def loaded():
 
 def test_every_suite_names_a_known_feed_and_a_severity():
     suites = validation.suite_files()
-    known = {spec.name for spec in (*REFERENCE_FEEDS, *PUBLIC_HEALTH_FEEDS)}
+    known = {spec.name for spec in ALL_FEEDS}
     assert {s.feed for s in suites} <= known
     assert {spec.name for spec in REFERENCE_FEEDS} <= {s.feed for s in suites}
     for suite in suites:
