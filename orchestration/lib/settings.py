@@ -58,6 +58,10 @@ def export_environment() -> None:
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    # Dagster splits the unpartitioned dbt asset into several steps around the monthly models. dbt's
+    # default "eager" selection would then run a relationships test in the step that builds only
+    # one of its two parents; "buildable" waits until both exist.
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")

@@ -28,7 +28,16 @@ from orchestration.defs.reference.feeds import (
     GP_REGISTERED_PATIENTS,
 )
 from orchestration.lib.dbt_vars import months_between
-from orchestration.synth import deprivation, fft, geography, gpps, population, public_health, writers
+from orchestration.synth import (
+    deprivation,
+    fft,
+    geography,
+    gpps,
+    ons_population,
+    population,
+    public_health,
+    writers,
+)
 
 GENERATOR_VERSION = "1"
 MERGER_2021 = date(2021, 4, 1)
@@ -433,6 +442,10 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
             Gap(kind, gpps.GPPS_PRACTICE.name, period, code, detail)
             for kind, code, period, detail in gpps.write_gpps(geo, rng, out, survey_years, receive)
         ]
+        # ---- ONS mid-year population: the years before the last month's ---------------------------
+        ons_population.write_ons_population(
+            geo, rng, out, [months[-1].year - 2, months[-1].year - 1], receive
+        )
         # ---- Friends and Family Test: inpatient and A&E, every month -----------------------------
         gaps += [
             Gap(kind, fft.FFT_INPATIENT.name, period, code, detail)

@@ -50,6 +50,10 @@ def test_the_manifest_lists_every_kind_of_planted_gap(generated):
         "missing_indicator_area_period",
         "suppressed_small_practice",
         "lsoa_without_commissioner",
+        "gpps_negative_code",
+        "gpps_missing_practice",
+        "fft_missing_trust_month",
+        "fft_small_count",
     }
     assert manifest["months"] == ["2021-01", "2022-12"]
     assert {"02T", "11X", "12F"} <= set(manifest["sub_icb_locations"])

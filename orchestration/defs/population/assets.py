@@ -1,4 +1,5 @@
-"""Load assets for deprivation (IoD File 7) and the ONS LSOA → sub-ICB lookup."""
+"""Load assets for deprivation (IoD File 7), the ONS LSOA → sub-ICB lookup and ONS mid-year
+population estimates."""
 
 from __future__ import annotations
 
@@ -9,5 +10,6 @@ GROUP = "population"
 
 iod_file7 = snapshot_feed_asset(feeds.IOD_FILE7, GROUP)
 ons_lsoa_commissioner_lookup = snapshot_feed_asset(feeds.LSOA_LOOKUP, GROUP)
+ons_mid_year_population = snapshot_feed_asset(feeds.ONS_POPULATION, GROUP)
 
-assets = [iod_file7, ons_lsoa_commissioner_lookup]
+assets = [iod_file7, ons_lsoa_commissioner_lookup, ons_mid_year_population]

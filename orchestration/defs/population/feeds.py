@@ -219,4 +219,58 @@ LSOA_LOOKUP = FeedSpec(
     grain=("lsoa_code",),
 )
 
-POPULATION_FEEDS = (IOD_FILE7, LSOA_LOOKUP)
+
+# ONS mid-year population estimates as Nomis serves them (datasets NM_2002_1 and the small-area
+# NM_2010_1): one row per geography × sex × age. Column names from feeds_and_methods §6.3; the
+# exact C_AGE_NAME and GENDER_NAME labels are unverified, so the staging model parses them
+# tolerantly ("Age 42", "Aged 90+", "All Ages"; "Male", "Female", "Total").
+ONS_POPULATION = FeedSpec(
+    name="ons_mid_year_population",
+    title="ONS mid-year population estimates by single year of age and sex (Nomis CSV)",
+    publisher="Office for National Statistics (via Nomis)",
+    columns=(
+        Column("date_name", required=True, description="Reference year, e.g. 2021 or June 2021"),
+        Column("geography_name"),
+        Column("geography_code", required=True),
+        Column("gender_name", required=True),
+        Column("c_age_name", required=True),
+        Column("measures_name"),
+        Column("obs_value", "BIGINT", required=True),
+        Column("obs_status_name"),
+    ),
+    variants=(
+        SchemaVariant(
+            "nomis_select_8",
+            (
+                "DATE_NAME",
+                "GEOGRAPHY_NAME",
+                "GEOGRAPHY_CODE",
+                "GENDER_NAME",
+                "C_AGE_NAME",
+                "MEASURES_NAME",
+                "OBS_VALUE",
+                "OBS_STATUS_NAME",
+            ),
+            {
+                "date_name": "DATE_NAME",
+                "geography_name": "GEOGRAPHY_NAME",
+                "geography_code": "GEOGRAPHY_CODE",
+                "gender_name": "GENDER_NAME",
+                "c_age_name": "C_AGE_NAME",
+                "measures_name": "MEASURES_NAME",
+                "obs_value": "OBS_VALUE",
+                "obs_status_name": "OBS_STATUS_NAME",
+            },
+            provenance="Nomis API select list seen in third-party loaders (feeds_and_methods §6.3)",
+        ),
+    ),
+    file_patterns=("*.csv",),
+    cadence="snapshot",
+    files_per_period="all",
+    encoding="utf-8",
+    null_tokens=("", "..", "-"),
+    description="Resident population at 30 June by geography, sex and single year of age.",
+    grain=("date_name", "geography_code", "gender_name", "c_age_name"),
+)
+
+POPULATION_FEEDS = (IOD_FILE7, LSOA_LOOKUP, ONS_POPULATION)

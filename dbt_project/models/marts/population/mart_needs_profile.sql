@@ -17,6 +17,21 @@ lsoas as (
     select * from {{ ref('dim_lsoa') }}
 ),
 
+resident_estimates as (
+    select * from {{ ref('fct_resident_population') }}
+    where area_type in ('sub_icb_location', 'england')
+    qualify reference_year = max(reference_year) over ()
+),
+
+ons_resident_measures as (
+    select
+        area_code,
+        sum(population) as ons_resident_population,
+        100.0 * sum(population) filter (where age_from >= 65) / sum(population) as pct_resident_aged_65_plus
+    from resident_estimates
+    group by area_code
+),
+
 indicators as (
     select * from {{ ref('fct_public_health_indicator') }}
     where is_headline and sex = 'Persons'
@@ -85,14 +100,19 @@ demographic_long as (
             registered_measures.pct_registered_aged_65_plus,
             registered_measures.pct_registered_aged_85_plus,
             registered_measures.pct_registered_aged_under_20,
-            resident_measures.resident_population,
-            registered_measures.registered_patients / resident_measures.resident_population
+            coalesce(ons_resident_measures.ons_resident_population, resident_measures.resident_population)
+                as resident_population,
+            ons_resident_measures.pct_resident_aged_65_plus,
+            registered_measures.registered_patients
+            / coalesce(ons_resident_measures.ons_resident_population, resident_measures.resident_population)
                 as registered_to_resident_ratio,
             resident_measures.imd_score_population_weighted,
             resident_measures.pct_resident_in_most_deprived_quintile
         from registered_measures
         left join resident_measures
             on registered_measures.area_code = resident_measures.area_code
+        left join ons_resident_measures
+            on registered_measures.area_code = ons_resident_measures.area_code
     )
     on
     registered_patients,
@@ -100,6 +120,7 @@ demographic_long as (
     pct_registered_aged_85_plus,
     pct_registered_aged_under_20,
     resident_population,
+    pct_resident_aged_65_plus,
     registered_to_resident_ratio,
     imd_score_population_weighted,
     pct_resident_in_most_deprived_quintile
