@@ -1,4 +1,4 @@
-"""Generator and loader throughput at national scale for the reference feeds.
+"""Generator and loader throughput at national scale for every feed the generator writes.
 
     .venv/bin/python benchmarks/generator_throughput.py [--months 3] [--out /tmp/cw-national]
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.reference.feeds import REFERENCE_FEEDS
+from orchestration.defs.catalog import ALL_FEEDS
 from orchestration.lib import landing
 from orchestration.lib.dbt_vars import months_between
 from orchestration.lib.loader import load_period
@@ -49,7 +49,7 @@ def main() -> None:
     rows = 0
     t1 = time.perf_counter()
     with duckdb.connect(str(warehouse)) as conn:
-        for spec in REFERENCE_FEEDS:
+        for spec in ALL_FEEDS:
             for month in landing.available_periods(spec, args.out):
                 result = load_period(conn, spec, month, landing.files_for_period(spec, month, args.out).files)
                 rows += result.rows_loaded
@@ -60,7 +60,7 @@ def main() -> None:
         ).fetchone()[0]
     load_s = time.perf_counter() - t1
 
-    print(f"national reference feeds, {args.months} month(s) from {start:%Y-%m}")
+    print(f"national feeds, {args.months} month(s) from {start:%Y-%m}")
     print(
         f"  practices {manifest['practices']:,}; sub-ICB locations {len(manifest['sub_icb_locations'])}; "
         f"registered patients (first month) {patients:,}"

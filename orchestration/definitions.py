@@ -8,27 +8,19 @@ from __future__ import annotations
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from orchestration.defs.catalog import ALL_FEEDS
 from orchestration.defs.dbt import assets as dbt_assets
 from orchestration.defs.dbt.project import dbt_resource
 from orchestration.defs.experience import assets as experience_assets
 from orchestration.defs.population import assets as population_assets
-from orchestration.defs.population import feeds as population_feeds
 from orchestration.defs.public_health import assets as public_health_assets
-from orchestration.defs.public_health import feeds as public_health_feeds
 from orchestration.defs.reference import assets as reference_assets
-from orchestration.defs.reference import feeds as reference_feeds
 from orchestration.defs.reference import schedules as reference_schedules
 from orchestration.lib import settings
 from orchestration.lib.landing_sensor import build_landing_sensor
 
 settings.export_environment()
 
-ALL_FEEDS = (
-    *reference_feeds.REFERENCE_FEEDS,
-    *public_health_feeds.PUBLIC_HEALTH_FEEDS,
-    *population_feeds.POPULATION_FEEDS,
-    *experience_assets.FEEDS,
-)
 
 # The main job: every asset, for the months of a partition range (see orchestration/run_all.py).
 warehouse_job = dg.define_asset_job(

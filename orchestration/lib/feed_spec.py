@@ -99,6 +99,9 @@ class FeedSpec:
     # "newest": one file a period, the newest re-delivery wins; "all": every matching file in the
     # period's folder is part of the delivery (e.g. one Fingertips file per indicator).
     files_per_period: Literal["newest", "all"] = "newest"
+    # For feeds published as Excel workbooks (.xlsx/.xlsm): the sheets that may hold the data, in
+    # the order to try. The first present sheet is read from its header row on (lib/workbook.py).
+    workbook_sheets: tuple[str, ...] = ()
     delimiter: str = ","
     encoding: str = "utf-8"
     null_tokens: tuple[str, ...] = ("",)

@@ -120,8 +120,24 @@ def sha256_of(path: Path) -> str:
 
 
 @contextmanager
-def readable_csv(path: Path) -> Iterator[Path]:
-    """Yield a path DuckDB can read: the file itself, or the one CSV inside a zip archive."""
+def readable_csv(path: Path, spec: FeedSpec | None = None) -> Iterator[Path]:
+    """Yield a path DuckDB can read: the file itself, the one CSV inside a zip archive, or the data
+    sheet of an Excel workbook written out as CSV (the original file is never touched)."""
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        from orchestration.lib.workbook import variant_first_columns, workbook_sheet_to_csv, workbook_sheets
+
+        sheets = spec.workbook_sheets if spec else ()
+        present = [s for s in sheets if s in workbook_sheets(path)]
+        if not present:
+            raise FeedLoadError(
+                f"{path}: none of the sheets {list(sheets)} is in the workbook "
+                f"(it has {workbook_sheets(path)})"
+            )
+        with tempfile.TemporaryDirectory(prefix="cw-sheet-") as tmp:
+            yield workbook_sheet_to_csv(
+                path, present[0], first_columns=variant_first_columns(spec), out_dir=Path(tmp)
+            )
+        return
     if path.suffix.lower() != ".zip":
         yield path
         return
@@ -296,7 +312,7 @@ def load_period(
     with ExitStack() as stack:
         stage_tables = []
         for index, path in enumerate(files):
-            csv_path = stack.enter_context(readable_csv(path))
+            csv_path = stack.enter_context(readable_csv(path, spec))
             variant = detect_variant(spec, path, csv_path)
             item = DetectedFile(path, variant, sha256_of(path), path.stat().st_size)
             detected.append(item)

@@ -32,7 +32,7 @@ class Indicator:
 
 
 # IDs: 93553 from a real export; 40401, 40501, 40701 as used in third-party code reading
-# Fingertips; 241 and 92443 are widely cited but unverified here. Values are plausible, not real.
+# Fingertips; 241, 40601 and 92443 are widely cited but unverified here. Values are plausible, not real.
 INDICATORS = (
     Indicator(
         241,
@@ -77,6 +77,17 @@ INDICATORS = (
         False,
         "RAG - Low is good",
         "third-party code",
+    ),
+    Indicator(
+        40601,
+        "Under 75 mortality rate from liver disease",
+        "dsr",
+        "<75 yrs",
+        20.3,
+        0.3,
+        False,
+        "RAG - Low is good",
+        "unverified id (same 40x01 series as 40401/40501/40701)",
     ),
     Indicator(
         92443,

@@ -134,7 +134,9 @@ def test_fingertips_areas_are_counted_once_and_keyed_to_our_geography(workspace,
         polarity = conn.execute(
             "select count(*) from marts.dim_indicator where polarity_code is null"
         ).fetchone()[0]
-    assert england[0] == england[1] == 6 * 3  # one England row per indicator and period, not two
+    from orchestration.synth.public_health import INDICATORS
+
+    assert england[0] == england[1] == len(INDICATORS) * 3  # one England row per indicator and period
     assert unmapped == 0
     assert suppressed == 3  # the planted small practice, one row per period
     assert polarity == 0
@@ -161,7 +163,9 @@ def test_the_needs_profile_agrees_with_the_facts_it_summarises(workspace, first_
         unplaced = conn.execute(
             "select sum(resident_population) from marts.dim_lsoa where sub_icb_location_code is null"
         ).fetchone()[0]
-    assert (locations, measures) == (13, 15)
+    from orchestration.synth.public_health import INDICATORS
+
+    assert (locations, measures) == (13, 9 + len(INDICATORS))  # 9 population/deprivation measures
     assert mismatched == 0
     assert resident_sum == england  # ONS estimates: England is the sum of the sampled areas
     assert unplaced > 0  # the planted LSOA missing from the lookup has no sub-ICB location

@@ -18,17 +18,19 @@ from orchestration.defs.experience.fft import (
     FFT_FEEDS,
     FFT_INPATIENT,
     PUBLISHED_SHEET,
+)
+from orchestration.defs.experience.fft_suppression import suppress_fft, suppressed_parents
+from orchestration.lib import landing, validation
+from orchestration.lib.loader import UnknownSchemaVariant, detect_variant, load_period
+from orchestration.lib.workbook import (
     find_header_row,
     flatten_header,
     variant_first_columns,
     workbook_sheet_to_csv,
 )
-from orchestration.defs.experience.fft_suppression import suppress_fft, suppressed_parents
-from orchestration.lib import landing, validation
-from orchestration.lib.loader import UnknownSchemaVariant, detect_variant, load_period
 from orchestration.synth import fft as synth_fft
 from orchestration.synth.geography import build_geography, load_sub_icbs
-from tests.conftest import REAL_FORMATS
+from tests.conftest import REAL_FORMATS, requires_real_formats
 
 MONTHS = [date(2025, 2, 1), date(2025, 3, 1), date(2025, 4, 1)]
 LIKERT = ["very_good", "good", "neither_good_nor_poor", "poor", "very_poor", "dont_know"]
@@ -326,3 +328,36 @@ def test_the_real_ae_template_trusts_sheet_gives_the_published_header(tmp_path):
     # An explicit header row (Excel numbering) gives the same header.
     again = workbook_sheet_to_csv(template, PUBLISHED_SHEET, header_row=3, out_dir=tmp_path / "again")
     assert _rows(again)[0] == header
+
+
+@requires_real_formats
+def test_the_published_ae_workbook_is_read_as_shipped(conn, tmp_path):
+    """The real NHS England template lands as a workbook: the loader finds its Trusts sheet and
+    header and reads the published layout. The template holds only its England and Selection
+    formula rows, which name no trust, so the load is refused with that reason and the file is
+    left untouched."""
+    import shutil
+
+    from orchestration.lib.loader import TooManyRejectedRows
+
+    landed = tmp_path / "FFT-ae-data-July-2025.xlsm"
+    shutil.copy(REAL_FORMATS / "fft" / "FFT_AE_template.xlsm", landed)
+    before = landed.read_bytes()
+    with pytest.raises(TooManyRejectedRows, match="Trust Code: required value is missing"):
+        load_period(conn, FFT_AE, date(2025, 7, 1), [landed])
+    assert landed.read_bytes() == before
+
+
+def test_a_workbook_without_the_data_sheet_names_the_sheets_it_has(conn, tmp_path):
+    from openpyxl import Workbook
+
+    from orchestration.lib.loader import FeedLoadError
+
+    book = Workbook()
+    book.active.title = "Notes"
+    path = tmp_path / "FFT_AE_V1 March-25.xlsx"
+    book.save(path)
+    with pytest.raises(
+        FeedLoadError, match=r"none of the sheets .* is in the workbook \(it has \['Notes'\]\)"
+    ):
+        load_period(conn, FFT_AE, date(2025, 3, 1), [path])

@@ -84,7 +84,9 @@ def test_the_sample_passes_structure_and_consistency_finds_the_planted_gap(sampl
     manifest = json.loads((SAMPLE / "_manifest.json").read_text())
     planted = [g for g in manifest["gaps"] if g["kind"] == "missing_indicator_area_period"]
     assert failures["period_present"] == len(planted) == 1
-    assert failures["rows_for_key"] == 6 * 3  # England listed twice, per indicator and period
+    from orchestration.synth.public_health import INDICATORS
+
+    assert failures["rows_for_key"] == len(INDICATORS) * 3  # England listed twice, per indicator and period
     assert outcome.severity == "warn"
 
 

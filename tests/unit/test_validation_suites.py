@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from orchestration.definitions import ALL_FEEDS
+from orchestration.defs.catalog import ALL_FEEDS
 from orchestration.defs.reference.feeds import (
     GP_PRACTICE_MAP,
     GP_REGISTERED_PATIENTS,

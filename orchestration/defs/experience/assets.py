@@ -12,4 +12,3 @@ fft_inpatient = monthly_feed_asset(fft.FFT_INPATIENT, GROUP)
 fft_ae = monthly_feed_asset(fft.FFT_AE, GROUP)
 
 assets = [gpps_practice_results, fft_inpatient, fft_ae]
-FEEDS = (*gpps.GPPS_FEEDS, *fft.FFT_FEEDS)
