@@ -31,7 +31,7 @@ def _counts() -> list[tuple[str, str, int]]:
     with connect(read_only=True) as conn:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('raw', 'marts', 'meta') and table_type = 'BASE TABLE' "
+            "where table_schema in ('raw', 'marts', 'share', 'meta') and table_type = 'BASE TABLE' "
             "order by table_schema, table_name"
         ).fetchall()
         return [

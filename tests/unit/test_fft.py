@@ -361,3 +361,38 @@ def test_a_workbook_without_the_data_sheet_names_the_sheets_it_has(conn, tmp_pat
         FeedLoadError, match=r"none of the sheets .* is in the workbook \(it has \['Notes'\]\)"
     ):
         load_period(conn, FFT_AE, date(2025, 3, 1), [path])
+
+
+def test_what_we_publish_applies_first_and_second_level_suppression_and_recomputes_percentages():
+    from orchestration.defs.experience.publish import LIKERT, extract_csv, publishable
+
+    rows = [
+        # ICB QAA: a trust with 3 responses (first level) and its only sibling (second level)
+        ("inpatient", "2022-12-01", "QAA", "RA5", (2, 1, 0, 0, 0, 0)),
+        ("inpatient", "2022-12-01", "QAA", "RA4", (600, 150, 20, 10, 10, 5)),
+        # ICB QBB: nothing small
+        ("inpatient", "2022-12-01", "QBB", "RB1", (500, 100, 50, 25, 25, 0)),
+        ("inpatient", "2022-12-01", "QBB", "RB2", (300, 100, 0, 0, 0, 0)),
+    ]
+    frame = pd.DataFrame(
+        [
+            {"setting": s, "period_month": pd.Timestamp(m), "icb_code": i, "trust_code": t, "trust_name": t}
+            | dict(zip(LIKERT, counts, strict=True))
+            | {"total_responses": sum(counts)}
+            for s, m, i, t, counts in rows
+        ]
+    )
+    shared = publishable(frame).set_index("trust_code")
+    assert shared["suppression_reason"].to_dict() == {
+        "RA5": "first",
+        "RA4": "second",
+        "RB1": None,
+        "RB2": None,
+    }
+    assert shared.loc["RA5", "very_good"] is None and pd.isna(shared.loc["RA4", "percentage_positive"])
+    assert shared.loc["RB1", "percentage_positive"] == pytest.approx(600 / 700)
+    assert shared.loc["RB2", "percentage_negative"] == 0
+    text = extract_csv(shared.reset_index())
+    ra5 = next(line for line in text.splitlines() if ",RA5," in line)
+    assert ra5.count("*") == len(LIKERT) + 3  # six Likert counts, responses and both percentages
+    assert ",first," in ra5 and ",2022-12," in ra5

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestration.defs.experience import fft, gpps
+from orchestration.defs.experience import fft, gpps, publish
 from orchestration.lib.load_assets import monthly_feed_asset, snapshot_feed_asset
 
 GROUP = "experience"
@@ -11,4 +11,4 @@ gpps_practice_results = snapshot_feed_asset(gpps.GPPS_PRACTICE, GROUP)
 fft_inpatient = monthly_feed_asset(fft.FFT_INPATIENT, GROUP)
 fft_ae = monthly_feed_asset(fft.FFT_AE, GROUP)
 
-assets = [gpps_practice_results, fft_inpatient, fft_ae]
+assets = [gpps_practice_results, fft_inpatient, fft_ae, publish.fft_trust_experience]
