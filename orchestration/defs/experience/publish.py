@@ -28,7 +28,7 @@ def publishable(frame: pd.DataFrame) -> pd.DataFrame:
     shown = out["suppression_reason"].isna() & (out["total_responses"] > 0)
     out["percentage_positive"] = ((out["very_good"] + out["good"]) / out["total_responses"]).where(shown)
     out["percentage_negative"] = ((out["poor"] + out["very_poor"]) / out["total_responses"]).where(shown)
-    out["total_responses"] = out["total_responses"].where(out["suppression_reason"].isna())
+    out["total_responses"] = out["total_responses"].where(out["suppression_reason"].isna()).astype("Int64")
     return out
 
 
