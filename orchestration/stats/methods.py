@@ -59,6 +59,17 @@ def _limits(macro: str, args: str) -> str:
     )
 
 
+def _numerator_denominator(numerator: str, denominator: str, group_by: Sequence[str]) -> str:
+    """Rows as given, or grouped sums in which one missing value makes the group missing."""
+    if not group_by:
+        return f"select *, {_q(numerator)} as numerator, {_q(denominator)} as denominator from data"
+    keys, group = _group(group_by)
+    return (
+        f"select {keys}{_strict_sum(numerator)} as numerator, {_strict_sum(denominator)} as denominator "
+        f"from data {group}"
+    )
+
+
 def crude_rate(
     data: pd.DataFrame,
     numerator: str,
@@ -68,13 +79,7 @@ def crude_rate(
     exact_below: int = 10,
 ) -> pd.DataFrame:
     """Rate = numerator / denominator × multiplier; exact limits below `exact_below` events, else Byar's."""
-    keys, group = _group(group_by)
-    source = (
-        f"select {keys}{_strict_sum(numerator)} as numerator, {_strict_sum(denominator)} as denominator "
-        f"from data {group}"
-        if group_by
-        else f"select *, {_q(numerator)} as numerator, {_q(denominator)} as denominator from data"
-    )
+    source = _numerator_denominator(numerator, denominator, group_by)
     limits = ", ".join(
         f"stats.crude_rate_lower(numerator, denominator, {multiplier}, {level}, {exact_below}) as lower{s}, "
         f"stats.crude_rate_upper(numerator, denominator, {multiplier}, {level}, {exact_below}) as upper{s}"
@@ -95,13 +100,7 @@ def proportion(
     group_by: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Proportion with Wilson score limits (× multiplier: 1 for a proportion, 100 for a percentage)."""
-    keys, group = _group(group_by)
-    source = (
-        f"select {keys}{_strict_sum(numerator)} as numerator, {_strict_sum(denominator)} as denominator "
-        f"from data {group}"
-        if group_by
-        else f"select *, {_q(numerator)} as numerator, {_q(denominator)} as denominator from data"
-    )
+    source = _numerator_denominator(numerator, denominator, group_by)
     limits = ", ".join(
         f"stats.wilson_lower(numerator, denominator, {level}) * {multiplier} as lower{s}, "
         f"stats.wilson_upper(numerator, denominator, {level}) * {multiplier} as upper{s}"

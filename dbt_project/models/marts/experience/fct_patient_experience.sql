@@ -75,39 +75,24 @@ gpps_levels as (
         is_verified_question
     from gpps_practice
 
-    union all
+    {% for level, code in [('sub_icb_location', 'sub_icb_location_code'), ('icb', 'icb_code')] %}
+        union all
 
-    select
-        survey_year,
-        concept,
-        'sub_icb_location' as org_level,
-        sub_icb_location_code as org_code,
-        sum(base) filter (where not is_suppressed) as base,
-        sum(good_count) filter (where not is_suppressed) as good_count,
-        sum(good_share * base) filter (where not is_suppressed)
-        / nullif(sum(base) filter (where not is_suppressed), 0) as good_share,
-        false as is_suppressed,
-        bool_and(is_verified_question) as is_verified_question
-    from gpps_practice
-    where sub_icb_location_code is not null
-    group by survey_year, concept, sub_icb_location_code
-
-    union all
-
-    select
-        survey_year,
-        concept,
-        'icb' as org_level,
-        icb_code as org_code,
-        sum(base) filter (where not is_suppressed) as base,
-        sum(good_count) filter (where not is_suppressed) as good_count,
-        sum(good_share * base) filter (where not is_suppressed)
-        / nullif(sum(base) filter (where not is_suppressed), 0) as good_share,
-        false as is_suppressed,
-        bool_and(is_verified_question) as is_verified_question
-    from gpps_practice
-    where icb_code is not null
-    group by survey_year, concept, icb_code
+        select
+            survey_year,
+            concept,
+            '{{ level }}' as org_level,
+            {{ code }} as org_code,
+            sum(base) filter (where not is_suppressed) as base,
+            sum(good_count) filter (where not is_suppressed) as good_count,
+            sum(good_share * base) filter (where not is_suppressed)
+            / nullif(sum(base) filter (where not is_suppressed), 0) as good_share,
+            false as is_suppressed,
+            bool_and(is_verified_question) as is_verified_question
+        from gpps_practice
+        where {{ code }} is not null
+        group by survey_year, concept, {{ code }}
+    {% endfor %}
 ),
 
 gpps_final as (
