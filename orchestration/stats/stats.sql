@@ -48,20 +48,29 @@ create or replace macro stats.byars_upper(observed, confidence) as (
     end
 );
 
--- Exact (chi-square) limits: chi2(a/2; 2O)/2 and chi2(1 - a/2; 2O + 2)/2, for whole counts.
+-- Exact (chi-square) limits: chi2(a/2; 2O)/2 and chi2(1 - a/2; 2O + 2)/2, for whole counts,
+-- looked up in the table for counts up to 5,000 (side 'lower' or 'upper').
+create or replace macro stats.exact_table_limit(observed, confidence, side) as (
+    select
+        case
+            when side = 'lower' and abs(stats.confidence_level(confidence) - 0.95) < 1e-9
+                then lim.exact_lower95
+            when side = 'lower' and abs(stats.confidence_level(confidence) - 0.998) < 1e-9
+                then lim.exact_lower998
+            when side = 'upper' and abs(stats.confidence_level(confidence) - 0.95) < 1e-9
+                then lim.exact_upper95
+            when side = 'upper' and abs(stats.confidence_level(confidence) - 0.998) < 1e-9
+                then lim.exact_upper998
+        end
+    from stats.poisson_exact_limits as lim
+    where lim.exact_count = observed
+);
+
 create or replace macro stats.exact_lower(observed, confidence) as (
     case
         when observed < 0 or observed != round(observed) then null
         when observed > 5000 then stats.byars_lower(observed, confidence)
-        else (
-            select
-                case
-                    when abs(stats.confidence_level(confidence) - 0.95) < 1e-9 then lim.exact_lower95
-                    when abs(stats.confidence_level(confidence) - 0.998) < 1e-9 then lim.exact_lower998
-                end
-            from stats.poisson_exact_limits as lim
-            where lim.exact_count = observed
-        )
+        else stats.exact_table_limit(observed, confidence, 'lower')
     end
 );
 
@@ -69,15 +78,7 @@ create or replace macro stats.exact_upper(observed, confidence) as (
     case
         when observed < 0 or observed != round(observed) then null
         when observed > 5000 then stats.byars_upper(observed, confidence)
-        else (
-            select
-                case
-                    when abs(stats.confidence_level(confidence) - 0.95) < 1e-9 then lim.exact_upper95
-                    when abs(stats.confidence_level(confidence) - 0.998) < 1e-9 then lim.exact_upper998
-                end
-            from stats.poisson_exact_limits as lim
-            where lim.exact_count = observed
-        )
+        else stats.exact_table_limit(observed, confidence, 'upper')
     end
 );
 
@@ -120,12 +121,13 @@ create or replace macro stats.crude_rate_upper(
     stats.poisson_upper(numerator, confidence, exact_below) / nullif(denominator, 0) * multiplier
 );
 
-create or replace macro stats.wilson_lower(numerator, denominator, confidence) as (
+-- Wilson score limit: sign -1 for the lower limit, +1 for the upper.
+create or replace macro stats.wilson_limit(numerator, denominator, confidence, sign) as (
     case
         when denominator > 0 and numerator >= 0 and numerator <= denominator
             then (
                 2 * numerator + pow(stats.z_value(confidence), 2)
-                - stats.z_value(confidence) * sqrt(
+                + sign * stats.z_value(confidence) * sqrt(
                     pow(stats.z_value(confidence), 2)
                     + 4 * numerator * (1 - numerator / denominator)
                 )
@@ -133,17 +135,12 @@ create or replace macro stats.wilson_lower(numerator, denominator, confidence) a
     end
 );
 
+create or replace macro stats.wilson_lower(numerator, denominator, confidence) as (
+    stats.wilson_limit(numerator, denominator, confidence, -1)
+);
+
 create or replace macro stats.wilson_upper(numerator, denominator, confidence) as (
-    case
-        when denominator > 0 and numerator >= 0 and numerator <= denominator
-            then (
-                2 * numerator + pow(stats.z_value(confidence), 2)
-                + stats.z_value(confidence) * sqrt(
-                    pow(stats.z_value(confidence), 2)
-                    + 4 * numerator * (1 - numerator / denominator)
-                )
-            ) / (2 * (denominator + pow(stats.z_value(confidence), 2)))
-    end
+    stats.wilson_limit(numerator, denominator, confidence, 1)
 );
 
 create or replace macro stats.proportion(numerator, denominator, multiplier := 1) as (
@@ -244,11 +241,12 @@ create or replace macro stats.isr_upper(observed, expected, scale, confidence, e
 
 -- Proportions: the proportion at which an area of size `denominator` has a Wilson interval just
 -- reaching `average` (a proportion 0-1). Uncapped; charts cap at 0 and 1.
-create or replace macro stats.funnel_proportion_lower(average, denominator, confidence) as (
+-- sign -1 for the lower limit, +1 for the upper.
+create or replace macro stats.funnel_proportion_limit(average, denominator, confidence, sign) as (
     (
         (
             average * (denominator / pow(stats.z_value(confidence), 2) + 1)
-            - sqrt(
+            + sign * sqrt(
                 pow(-8 * average * (denominator / pow(stats.z_value(confidence), 2) + 1), 2)
                 - 64 * (1 / pow(stats.z_value(confidence), 2) + 1 / denominator) * average
                 * (
@@ -260,20 +258,12 @@ create or replace macro stats.funnel_proportion_lower(average, denominator, conf
     ) / denominator
 );
 
+create or replace macro stats.funnel_proportion_lower(average, denominator, confidence) as (
+    stats.funnel_proportion_limit(average, denominator, confidence, -1)
+);
+
 create or replace macro stats.funnel_proportion_upper(average, denominator, confidence) as (
-    (
-        (
-            average * (denominator / pow(stats.z_value(confidence), 2) + 1)
-            + sqrt(
-                pow(-8 * average * (denominator / pow(stats.z_value(confidence), 2) + 1), 2)
-                - 64 * (1 / pow(stats.z_value(confidence), 2) + 1 / denominator) * average
-                * (
-                    denominator * (average * (denominator / pow(stats.z_value(confidence), 2) + 2) - 1)
-                    + pow(stats.z_value(confidence), 2) * (average - 1)
-                )
-            ) / 8
-        ) / (1 / pow(stats.z_value(confidence), 2) + 1 / denominator)
-    ) / denominator
+    stats.funnel_proportion_limit(average, denominator, confidence, 1)
 );
 
 create or replace macro stats.funnel_proportion_significance(numerator, denominator, average) as (

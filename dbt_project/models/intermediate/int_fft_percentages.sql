@@ -5,46 +5,25 @@
     percentages of a row with a suppressed count are NULL too. -#}
 with
 
-inpatient as (
-    select * from {{ ref('stg_fft__inpatient') }}
-),
-
-ae as (
-    select * from {{ ref('stg_fft__ae') }}
-),
-
 both_settings as (
-    select
-        'inpatient' as setting,
-        period_month,
-        icb_code,
-        trust_code,
-        trust_name,
-        very_good,
-        good,
-        neither_good_nor_poor,
-        poor,
-        very_poor,
-        dont_know,
-        total_responses,
-        total_eligible
-    from inpatient
-    union all
-    select
-        'ae' as setting,
-        period_month,
-        icb_code,
-        trust_code,
-        trust_name,
-        very_good,
-        good,
-        neither_good_nor_poor,
-        poor,
-        very_poor,
-        dont_know,
-        total_responses,
-        total_eligible
-    from ae
+    {% for setting, model in [('inpatient', 'stg_fft__inpatient'), ('ae', 'stg_fft__ae')] %}
+        select
+            '{{ setting }}' as setting,
+            period_month,
+            icb_code,
+            trust_code,
+            trust_name,
+            very_good,
+            good,
+            neither_good_nor_poor,
+            poor,
+            very_poor,
+            dont_know,
+            total_responses,
+            total_eligible
+        from {{ ref(model) }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 final as (
