@@ -57,13 +57,28 @@ class SchemaVariant:
     # Some exports omit empty trailing fields on data rows (the header is complete): pad them with
     # NULL instead of quarantining every row. Only for layouts known to do this.
     pads_trailing_fields: bool = False
+    # The field separator of this layout when it differs from the feed's (HES DARS extracts are
+    # pipe-delimited; the artificial HES files are comma-separated).
+    delimiter: str | None = None
+    # Record-level extracts (HES, SUS, ECDS) carry whatever fields the data-sharing agreement
+    # lists, in any order: such a variant matches any header that holds every mapped column
+    # except those in `optional`; other columns are read as text and not kept.
+    subset: bool = False
+    optional: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         unknown = set(self.mapping.values()) - set(self.columns)
         if unknown:
             raise ValueError(f"variant {self.name} maps columns it does not have: {sorted(unknown)}")
 
+    def missing_from(self, found: tuple[str, ...]) -> list[str]:
+        """Mapped columns a subset variant needs that the header lacks."""
+        present = set(found)
+        return [c for c in self.mapping.values() if c not in present and c not in self.optional]
+
     def matches(self, found: tuple[str, ...]) -> bool:
+        if self.subset:
+            return not self.missing_from(found) and len(set(found)) == len(found)
         if len(found) != len(self.columns):
             return False
         return all(
@@ -74,6 +89,13 @@ class SchemaVariant:
 
     def resolved(self, found: tuple[str, ...]) -> SchemaVariant:
         """This variant with the header names actually found (patterns replaced by the real names)."""
+        if self.subset:
+            present = set(found)
+            return replace(
+                self,
+                columns=found,
+                mapping={k: v for k, v in self.mapping.items() if v in present},
+            )
         if found == self.columns:
             return self
         rename = dict(zip(self.columns, found, strict=True))

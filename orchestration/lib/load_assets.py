@@ -108,8 +108,20 @@ def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] =
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         window = context.partition_time_window
         months = months_between(window.start.date(), window.end.date())[:-1]
+        # A feed is expected from its first delivery on: months before it are not gaps (a feed
+        # taken on in 2022 has no 2021 files), months after it with no file are.
+        delivered = landing.available_periods(spec)
+        window_months = months
+        before = [m for m in months if delivered and m < delivered[0]]
+        if before:
+            context.log.info(
+                f"{spec.name}: {len(before)} month(s) before its first delivery "
+                f"({delivered[0]:%Y-%m}) are not expected and were skipped"
+            )
+            months = [m for m in months if m >= delivered[0]]
         results, missing = [], []
         with duckdb.get_connection() as conn:
+            loader.ensure_raw_table(conn, spec)
             for index, month in enumerate(months, start=1):
                 try:
                     found = landing.files_for_period(spec, month)
@@ -128,8 +140,10 @@ def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] =
                 f"{len(missing)} month(s) have no file; the {len(results)} that do were loaded:\n"
                 + "\n".join(missing)
             )
-        yield dg.MaterializeResult(asset_key=key, metadata=_load_metadata(results))
-        yield from _validate(spec, key, duckdb.database, months[0], months[-1])
+        metadata = _load_metadata(results)
+        metadata["months_before_first_delivery"] = len(before)
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+        yield from _validate(spec, key, duckdb.database, window_months[0], window_months[-1])
 
     return _asset
 

@@ -169,40 +169,54 @@ def _first_record(path: Path, delimiter: str) -> list[str]:
         raise FeedLoadError(f"{path}: could not read a first record: {exc}") from exc
 
 
+def _delimiters(spec: FeedSpec) -> list[str]:
+    return list(dict.fromkeys([spec.delimiter, *(v.delimiter for v in spec.variants if v.delimiter)]))
+
+
 def detect_variant(spec: FeedSpec, path: Path, csv_path: Path | None = None) -> SchemaVariant:
     """Which known layout a file is in, or a clear error naming what was found."""
-    record = _first_record(csv_path or path, spec.delimiter)
-    found = tuple(name.strip() for name in record)
+    records = {d: _first_record(csv_path or path, d) for d in _delimiters(spec)}
+    headers = {d: tuple(name.strip() for name in r) for d, r in records.items()}
     for variant in spec.variants:
+        found = headers[variant.delimiter or spec.delimiter]
         if variant.header and variant.matches(found):
             return variant.resolved(found)
     for variant in spec.variants:
+        found = headers[variant.delimiter or spec.delimiter]
         if not variant.header and len(found) == len(variant.columns):
             return variant
 
+    record = records[spec.delimiter]
+    found = max(headers.values(), key=len)
+    shown = ", ".join(found) if len(found) <= 40 else ", ".join(found[:40]) + f", … ({len(found) - 40} more)"
     known = "\n".join(
-        f"  - {v.name}: {', '.join(v.columns) if v.header else f'headerless, {len(v.columns)} fields'}"
+        f"  - {v.name}: "
+        + (
+            f"an extract holding at least {', '.join(c for c in v.mapping.values() if c not in v.optional)}"
+            if v.subset
+            else (", ".join(v.columns) if v.header else f"headerless, {len(v.columns)} fields")
+        )
         for v in spec.variants
     )
     hint = ""
     headed = [v for v in spec.variants if v.header]
     if headed:
         closest = max(headed, key=lambda v: len(set(v.columns) & set(found)))
-        missing = [c for c in closest.columns if c not in found]
-        extra = [c for c in found if c not in closest.columns]
+        missing = (
+            closest.missing_from(found) if closest.subset else [c for c in closest.columns if c not in found]
+        )
+        extra = [] if closest.subset else [c for c in found if c not in closest.columns]
         hint = (
             f"\nClosest known variant is {closest.name}: missing {missing or 'nothing'}, "
             f"unexpected {extra or 'nothing'}."
         )
-    if (
-        len(found) == 1
-        and spec.delimiter not in record[0]
-        and any(sep in record[0] for sep in ("|", ";", "\t"))
+    if len(headers[spec.delimiter]) == 1 and any(
+        sep in record[0] for sep in ("|", ";", "\t", ",") if sep not in _delimiters(spec)
     ):
         hint += f"\nThe first line has no {spec.delimiter!r}: is the delimiter wrong?"
     raise UnknownSchemaVariant(
         f"{path}: the header is not a known {spec.title} layout.\n"
-        f"Found {len(found)} columns: {', '.join(found)}\nKnown variants:\n{known}{hint}"
+        f"Found {len(found)} columns: {shown}\nKnown variants:\n{known}{hint}"
     )
 
 
@@ -214,7 +228,8 @@ def _read_csv_sql(spec: FeedSpec, variant: SchemaVariant, path: Path, encoding: 
     columns = ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in variant.columns)
     return (
         f"read_csv({_sql_str(str(path))}, header={'true' if variant.header else 'false'}, "
-        f"columns={{{columns}}}, delim={_sql_str(spec.delimiter)}, quote='\"', escape='\"', "
+        f"columns={{{columns}}}, delim={_sql_str(variant.delimiter or spec.delimiter)}, "
+        "quote='\"', escape='\"', "
         f"auto_detect=false, encoding={_sql_str(encoding)}, store_rejects=true, "
         f"rejects_table='rejects_{tag}', rejects_scan='rejects_scan_{tag}', "
         f"max_line_size=10000000"
@@ -250,7 +265,11 @@ def _typed_select(spec: FeedSpec, variant: SchemaVariant, read_sql: str, source:
                 f"case when {value} is null then {_sql_str(published + ': required value is missing')} end"
             )
     reason_list = f"list_filter([{', '.join(reasons)}], lambda r: r is not null)" if reasons else "[]"
-    record = "to_json(src)::varchar"
+    # The refused row as published, for quarantine: only the mapped fields (so the CSV reader can
+    # skip the others of a wide extract), and only computed for rows that are refused.
+    quoted = ['"' + p.replace('"', '""') + '"' for p in dict.fromkeys(variant.mapping.values())]
+    kept = ", ".join(f"{q} := src.{q}" for q in quoted)
+    record = f"case when len({reason_list}) > 0 then to_json(struct_pack({kept}))::varchar end"
     return (
         f"select {', '.join(typed)}, {reason_list} as _reasons, {record} as _record, "
         f"{_sql_str(source)} as _source_file, {_sql_str(variant.name)} as _schema_variant, "
@@ -292,6 +311,14 @@ def _read_with_encoding(
     raise FeedLoadError(f"{detected.path}: DuckDB could not read the file: {last_error}") from last_error
 
 
+def ensure_raw_table(conn: duckdb.DuckDBPyConnection, spec: FeedSpec) -> None:
+    """The feed's raw table (empty until its first load), with every column of the spec."""
+    ensure_meta(conn)
+    conn.execute(_raw_table_ddl(spec))
+    for col in spec.columns:  # a spec that gained a column keeps the existing table usable
+        conn.execute(f"alter table {spec.raw_table} add column if not exists {col.name} {col.sql_type}")
+
+
 def load_period(
     conn: duckdb.DuckDBPyConnection, spec: FeedSpec, period: date, files: Sequence[Path]
 ) -> LoadResult:
@@ -301,10 +328,7 @@ def load_period(
     absent = [str(p) for p in files if not Path(p).is_file()]
     if absent:
         raise FeedLoadError(f"{spec.title} {period:%Y-%m}: file not found: {', '.join(absent)}")
-    ensure_meta(conn)
-    conn.execute(_raw_table_ddl(spec))
-    for col in spec.columns:  # a spec that gained a column keeps the existing table usable
-        conn.execute(f"alter table {spec.raw_table} add column if not exists {col.name} {col.sql_type}")
+    ensure_raw_table(conn, spec)
 
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     detected: list[DetectedFile] = []
@@ -356,7 +380,7 @@ def load_period(
         conn.execute(
             f"insert into {spec.raw_table} by name select {canonical}, _source_file, "
             f"?::date as _period, ?::timestamp as _loaded_at, _schema_variant, _line "
-            f"from stage_{spec.name} where len(_reasons) = 0 order by _source_file, _line",
+            f"from stage_{spec.name} where len(_reasons) = 0",
             [period, loaded_at],
         )
         conn.execute("delete from meta.quarantine where feed = ? and _period = ?", [spec.name, period])

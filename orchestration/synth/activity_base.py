@@ -1,0 +1,148 @@
+"""What every activity and cost generator shares: providers, populations, scales, HRGs, writing.
+
+- Providers: the acute trusts of the geography, the same codes and names as the FFT generator
+  (`R` + letter + digit, two per ICB), so a trust's A&E, admissions, costs and FFT line up.
+- Populations: the expected registered population per practice × 40 age-sex cells in a month,
+  computed without drawing random numbers, so activity generators never disturb other feeds.
+- Randomness: each feed draws from its own generator seeded by (plan seed, feed name), so a feed
+  can be added, changed or dropped without changing another feed's bytes.
+- Scale: the shipped sample thins record-level activity (a fraction of the real rates) and
+  covers fewer months; `national` is one real-sized month. The manifest records the fractions.
+- Writing: large files are assembled in DuckDB (integer draws from numpy, strings by join) and
+  written with `COPY … TO`, never row by row in Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from orchestration.synth import population
+from orchestration.synth.geography import Geography
+
+TRUST_KINDS = ("TEACHING HOSPITALS NHS FOUNDATION TRUST", "UNIVERSITY HOSPITALS NHS TRUST")
+FIRST_ACTIVITY_MONTH_SAMPLE = date(2022, 1, 1)  # the sample's record-level feeds start here
+
+# Share of the real volume written per feed. National = 1 (a real-sized month).
+SAMPLE_FRACTION = {
+    "hes_apc": 0.05,
+    "hes_opa": 0.01,
+    "ecds": 0.02,
+}
+
+
+@dataclass(frozen=True)
+class Provider:
+    code: str  # 3-character trust code (PROCODE3)
+    name: str
+    icb_code: str
+    icb_name: str
+    region_code: str
+    region_name: str
+
+    @property
+    def site_code(self) -> str:
+        """The main site (PROCODE5 / Der_Provider_Site_Code)."""
+        return f"{self.code}01"
+
+
+def _place(icb_name: str) -> str:
+    name = icb_name.upper().removeprefix("NHS ")
+    for suffix in (" INTEGRATED CARE BOARD", " ICB"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def acute_trusts(geo: Geography, per_icb: int = 2) -> list[Provider]:
+    """`per_icb` trusts for each ICB of the geography, codes RA0, RA1, RB0 … in ICB-code order."""
+    icbs = sorted({(s.icb_code, s.icb_name, s.region_code, s.region_name) for s in geo.sub_icbs})
+    trusts = []
+    for i, (icb_code, icb_name, region_code, region_name) in enumerate(icbs):
+        for k in range(per_icb):
+            n = i * per_icb + k
+            code = f"R{string.ascii_uppercase[n // 10 % 26]}{n % 10}"
+            name = f"{_place(icb_name)} {TRUST_KINDS[k % len(TRUST_KINDS)]}"
+            trusts.append(Provider(code, name, icb_code, icb_name, region_code, region_name))
+    return trusts
+
+
+def practice_trust(geo: Geography, trusts: list[Provider], rng: np.random.Generator) -> np.ndarray:
+    """For each record's practice, which trust (index into `trusts`) it mostly uses: one of its
+    ICB's trusts. Returns per-practice (main, second) indices as an n × 2 array."""
+    by_icb: dict[str, list[int]] = {}
+    for index, trust in enumerate(trusts):
+        by_icb.setdefault(trust.icb_code, []).append(index)
+    icb_of = {s.code: s.icb_code for s in geo.sub_icbs}
+    result = np.zeros((geo.n, 2), dtype=np.int64)
+    for i, sub in enumerate(geo.practices["sub_icb"]):
+        options = by_icb[icb_of[sub]]
+        first = options[int(rng.integers(len(options)))]
+        result[i] = (first, options[(options.index(first) + 1) % len(options)])
+    return result
+
+
+def feed_rng(seed: int, feed: str) -> np.random.Generator:
+    """A generator of its own for each feed: (plan seed, feed name) → stable stream."""
+    salt = int.from_bytes(hashlib.sha256(feed.encode()).digest()[:8], "little")
+    return np.random.default_rng([seed, salt])
+
+
+def expected_cells(geo: Geography, month_index: int) -> np.ndarray:
+    """Expected registered patients per practice × 40 cells (female 20 bands, then male 20) in
+    the `month_index`-th month of the plan: the list-size generator's expectation, no noise."""
+    sizes = geo.practices["list_size"] * (1 + geo.practices["growth"]) ** month_index
+    older = geo.practices["older"]
+    shares = np.outer(1 - older, population.YOUNG) + np.outer(older, population.OLDER)
+    shares /= shares.sum(axis=1, keepdims=True)
+    return sizes[:, None] * shares
+
+
+BAND_LOWER_AGES = np.array([int(b.split("_")[0].rstrip("+")) for b in population.BANDS])
+
+
+def ages_in_band(band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A whole age for each quinary band index (95+ → 95-104)."""
+    return BAND_LOWER_AGES[band] + rng.integers(0, 5, size=band.shape) * np.where(band == 19, 2, 1)
+
+
+def copy_to_csv(
+    conn: duckdb.DuckDBPyConnection,
+    query: str,
+    path: Path,
+    delimiter: str = ",",
+    header: bool = True,
+    quote_all: bool = False,
+) -> Path:
+    """Write a query's rows as a publisher-style CSV (LF line ends) with DuckDB's COPY."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = [f"delimiter '{delimiter}'", f"header {str(header).lower()}", "null ''"]
+    if quote_all:
+        options.append("force_quote *")
+    conn.execute(f"copy ({query}) to '{path}' ({', '.join(options)})")
+    return path
+
+
+_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+def zip_file(source: Path, target: Path, member: str | None = None) -> Path:
+    """Zip one file (deterministic bytes) and remove the unzipped copy."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    info = zipfile.ZipInfo(member or source.name, date_time=_ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with (
+        zipfile.ZipFile(target, "w") as archive,
+        archive.open(info, "w", force_zip64=True) as dst,
+        source.open("rb") as src,
+    ):
+        while chunk := src.read(1 << 22):
+            dst.write(chunk)
+    source.unlink()
+    return target
