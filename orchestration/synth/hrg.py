@@ -315,3 +315,28 @@ AE_HRGS = {
 }
 
 BY_CODE = {h.code: h for h in HRGS}
+
+# Treatment function codes (NHS Data Dictionary TREATMENT FUNCTION CODE) the outpatient and
+# admitted-care generators use, with the tariff-like outpatient attendance prices (£) for a
+# first and a follow-up face-to-face attendance, single professional.
+TREATMENT_FUNCTIONS: dict[str, tuple[str, int, int]] = {
+    "100": ("General Surgery Service", 165, 104),
+    "101": ("Urology Service", 138, 95),
+    "110": ("Trauma and Orthopaedic Service", 146, 91),
+    "120": ("Ear Nose and Throat Service", 128, 89),
+    "130": ("Ophthalmology Service", 127, 76),
+    "300": ("General Internal Medicine Service", 235, 120),
+    "301": ("Gastroenterology Service", 206, 102),
+    "307": ("Diabetes Service", 192, 101),
+    "320": ("Cardiology Service", 156, 91),
+    "330": ("Dermatology Service", 119, 78),
+    "340": ("Respiratory Medicine Service", 182, 99),
+    "400": ("Neurology Service", 207, 111),
+    "410": ("Rheumatology Service", 188, 94),
+    "420": ("Paediatric Service", 225, 150),
+    "430": ("Elderly Medicine Service", 273, 161),
+    "501": ("Obstetrics Service", 140, 96),
+    "502": ("Gynaecology Service", 147, 97),
+    "650": ("Physiotherapy Service", 58, 41),
+    "800": ("Clinical Oncology Service", 176, 119),
+}
