@@ -238,43 +238,58 @@ def _read_csv_sql(spec: FeedSpec, variant: SchemaVariant, path: Path, encoding: 
     )
 
 
-def _value_sql(spec: FeedSpec, published: str | None) -> str:
-    if published is None:
-        return "cast(null as varchar)"
+def _value_sql(spec: FeedSpec, published: str) -> str:
     quoted = '"' + published.replace('"', '""') + '"'
     tokens = ", ".join(_sql_str(t) for t in spec.null_tokens)
-    return f"(case when trim({quoted}) in ({tokens}) then null else trim({quoted}) end)"
+    return (
+        f"nullif(trim({quoted}), '')"
+        if spec.null_tokens == ("",)
+        else (f"(case when trim({quoted}) in ({tokens}) then null else trim({quoted}) end)")
+    )
 
 
 def _typed_select(spec: FeedSpec, variant: SchemaVariant, read_sql: str, source: str) -> str:
-    """One SELECT that types every canonical column and lists the reasons a row is refused."""
-    typed, reasons = [], []
+    """One query that types every canonical column and lists the reasons a row is refused.
+
+    Three layers so each expression is computed once per row: the published values cleaned of
+    null tokens (`v_*`), the typed values and a row-level `_ok`, and then, only for refused rows,
+    the list of reasons and the row as published (for quarantine). Wide extracts of millions of
+    rows depend on this: a flat select recomputed every value up to four times.
+    """
+    published = dict.fromkeys(variant.mapping.values())
+    ident = {p: f"v{i}" for i, p in enumerate(published)}
+    cleaned = [f"{_value_sql(spec, p)} as {ident[p]}" for p in published]
+    typed, checks, reasons = [], [], []
     for col in spec.columns:
-        value = _value_sql(spec, variant.mapping.get(col.name))
-        expr = col.typed_expression(value)
-        typed.append(f"{expr} as {col.name}")
-        published = variant.mapping.get(col.name, col.name)
-        if col.sql_type != "VARCHAR" or col.parse:
+        source_col = variant.mapping.get(col.name)
+        value = ident[source_col] if source_col else "cast(null as varchar)"
+        typed.append(f"{col.typed_expression(value)} as {col.name}")
+        label = source_col or col.name
+        if source_col and (col.sql_type != "VARCHAR" or col.parse):
+            checks.append(f"({value} is null or {col.name} is not null)")
             reasons.append(
-                f"case when {value} is not null and {expr} is null then "
-                f"{_sql_str(published + ': ')} || {value} || "
+                f"case when {value} is not null and {col.name} is null then "
+                f"{_sql_str(label + ': ')} || {value} || "
                 f"{_sql_str(' is not a valid ' + col.sql_type.lower())} end"
             )
         if col.required:
+            checks.append(f"({value} is not null)")
             reasons.append(
-                f"case when {value} is null then {_sql_str(published + ': required value is missing')} end"
+                f"case when {value} is null then {_sql_str(label + ': required value is missing')} end"
             )
+    ok = " and ".join(checks) or "true"
     reason_list = f"list_filter([{', '.join(reasons)}], lambda r: r is not null)" if reasons else "[]"
-    # The refused row as published, for quarantine: only the mapped fields (so the CSV reader can
-    # skip the others of a wide extract), and only computed for rows that are refused.
-    quoted = ['"' + p.replace('"', '""') + '"' for p in dict.fromkeys(variant.mapping.values())]
-    kept = ", ".join(f"{q} := src.{q}" for q in quoted)
-    record = f"case when len({reason_list}) > 0 then to_json(struct_pack({kept}))::varchar end"
+    record = ", ".join(f'"{p.replace(chr(34), chr(34) * 2)}" := {ident[p]}' for p in published)
+    canonical = ", ".join(c.name for c in spec.columns)
     return (
-        f"select {', '.join(typed)}, {reason_list} as _reasons, {record} as _record, "
-        f"{_sql_str(source)} as _source_file, {_sql_str(variant.name)} as _schema_variant, "
-        f"row_number() over () + {1 if variant.header else 0} as _line "
-        f"from {read_sql} as src"
+        f"with cleaned as (select {', '.join(cleaned)}, "
+        f"row_number() over () + {1 if variant.header else 0} as _line from {read_sql}), "
+        f"typed as (select *, {', '.join(typed)} from cleaned), "
+        f"checked as (select *, {ok} as _ok from typed) "
+        f"select {canonical}, case when _ok then []::varchar[] else {reason_list} end as _reasons, "
+        f"case when _ok then null else to_json(struct_pack({record}))::varchar end as _record, "
+        f"{_sql_str(source)} as _source_file, {_sql_str(variant.name)} as _schema_variant, _line "
+        f"from checked"
     )
 
 
