@@ -8,6 +8,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from orchestration.defs.activity import assets as activity_assets
 from orchestration.defs.catalog import ALL_FEEDS
 from orchestration.defs.dbt import assets as dbt_assets
 from orchestration.defs.dbt.project import dbt_resource
@@ -35,6 +36,7 @@ defs = dg.Definitions(
         *public_health_assets.assets,
         *population_assets.assets,
         *experience_assets.assets,
+        *activity_assets.assets,
         *dbt_assets.assets,
     ],
     jobs=[warehouse_job, *reference_schedules.jobs, *public_health_assets.jobs],

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from orchestration.defs.activity.feeds import ACTIVITY_FEEDS
 from orchestration.defs.experience.fft import FFT_FEEDS
 from orchestration.defs.experience.gpps import GPPS_FEEDS
 from orchestration.defs.population.feeds import POPULATION_FEEDS
 from orchestration.defs.public_health.feeds import PUBLIC_HEALTH_FEEDS
 from orchestration.defs.reference.feeds import REFERENCE_FEEDS
 
-ALL_FEEDS = (*REFERENCE_FEEDS, *PUBLIC_HEALTH_FEEDS, *POPULATION_FEEDS, *GPPS_FEEDS, *FFT_FEEDS)
+ALL_FEEDS = (
+    *REFERENCE_FEEDS,
+    *PUBLIC_HEALTH_FEEDS,
+    *POPULATION_FEEDS,
+    *GPPS_FEEDS,
+    *FFT_FEEDS,
+    *ACTIVITY_FEEDS,
+)

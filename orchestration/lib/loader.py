@@ -142,10 +142,11 @@ def readable_csv(path: Path, spec: FeedSpec | None = None) -> Iterator[Path]:
         yield path
         return
     with zipfile.ZipFile(path) as archive:
-        members = [m for m in archive.namelist() if m.lower().endswith(".csv")]
+        members = [m for m in archive.namelist() if m.lower().endswith((".csv", ".txt"))]
         if len(members) != 1:
             raise FeedLoadError(
-                f"{path}: expected exactly one .csv inside the zip archive, found {members or 'none'}"
+                f"{path}: expected exactly one .csv or .txt file inside the zip archive, "
+                f"found {members or 'none'}"
             )
         with tempfile.TemporaryDirectory(prefix="cw-unzip-") as tmp:
             target = Path(tmp) / Path(members[0]).name

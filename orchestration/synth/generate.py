@@ -29,10 +29,12 @@ from orchestration.defs.reference.feeds import (
 )
 from orchestration.lib.dbt_vars import months_between
 from orchestration.synth import (
+    activity_base,
     deprivation,
     fft,
     geography,
     gpps,
+    hospital_activity,
     ons_population,
     population,
     public_health,
@@ -451,6 +453,15 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
             Gap(kind, fft.FFT_INPATIENT.name, period, code, detail)
             for kind, code, period, detail in fft.write_fft(geo, rng, out, months, receive)
         ]
+        # ---- Record-level activity, cost and prescribing: each feed draws from its own random
+        # stream (activity_base.feed_rng), so none of them disturbs another feed's bytes ------------
+        for writer in (hospital_activity.write_hospital_activity,):
+            gaps += [
+                Gap(kind, feed, period, code, detail)
+                for kind, feed, code, period, detail in writer(
+                    geo, plan.seed, out, months, receive, plan.scale
+                )
+            ]
 
     manifest = {
         "generator_version": GENERATOR_VERSION,
@@ -459,6 +470,7 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
         "months": [f"{months[0]:%Y-%m}", f"{months[-1]:%Y-%m}"],
         "sub_icb_locations": [s.code for s in geo.sub_icbs],
         "practices": int(geo.n),
+        "activity_sample_fraction": activity_base.SAMPLE_FRACTION if plan.scale == "sample" else None,
         "registered_patients_first_month": int(
             population.list_sizes(base, p["growth"], 0, np.random.default_rng(0)).sum()
         ),

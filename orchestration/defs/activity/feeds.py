@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from orchestration.lib.feed_spec import Column, FeedSpec, SchemaVariant
 
-HES_DATE = "coalesce(try_strptime({v}, '%Y-%m-%d'), try_strptime({v}, '%d/%m/%Y'), try_strptime({v}, '%Y%m%d'))::date"
+HES_DATE = "try_strptime({v}, ['%Y-%m-%d', '%d/%m/%Y', '%Y%m%d'])::date"
 WHOLE = r"case when regexp_full_match({v}, '-?[0-9]+(\.0+)?') then cast(cast({v} as double) as integer) end"
 MONEY = "try_cast(replace(replace({v}, ',', ''), '£', '') as double)"
 HES_NULLS = ("", "1800-01-01", "1801-01-01", "null", "NULL")
@@ -318,7 +318,8 @@ HES_OPA = FeedSpec(
             _HES_OPA,
             _OPA_CORE,
             "|",
-            "HES OPA field names (feeds_and_methods §3.3; hes_processing opa/bronze); pipe-delimited DARS extract",
+            "HES OPA field names (feeds_and_methods §3.3; hes_processing opa/bronze); "
+            "pipe-delimited DARS extract",
         ),
         _extract(
             "hes_opa_csv",
