@@ -1,4 +1,11 @@
-{{ config(materialized='ephemeral') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='extract_month',
+        tags=['monthly'],
+    )
+}}
 
 {#- Provider spells closed by the extracts of the run's month window: all finished episodes of
     each spell (from any extract) rolled into one row. The first episode gives the admission,

@@ -7,40 +7,23 @@
     )
 }}
 
-{#- One row per finished provider spell, attributed to the registered practice's commissioner
-    in the discharge month (falling back to the commissioner on the record when the practice is
-    a default code or unknown), restated to today's sub-ICB location, ICB and region. -#}
+{#- One row per finished provider spell, costed, attributed to the registered practice's
+    commissioner in the discharge month (the record's commissioner when the practice is a default
+    code or unknown) and restated to today's sub-ICB location, ICB and region. -#}
 with
 
 spells as (
     select * from {{ ref('int_apc_spells') }}
+    where {{ period_window('extract_month') }}
 ),
 
-practice_commissioner as (
-    select * from {{ ref('int_practice_month_commissioner') }}
-),
-
-commissioners as (
-    select * from {{ ref('dim_sub_icb') }}
+costs as (
+    select * from {{ ref('int_apc_spell_costs') }}
+    where {{ period_window('extract_month') }}
 ),
 
 attributed as (
-    select
-        spells.*,
-        practice_commissioner.practice_code is not null as is_known_practice,
-        case
-            when practice_commissioner.published_commissioner_code is not null then 'registered_practice'
-            when spells.record_commissioner_code is not null then 'record_commissioner'
-            else 'unattributed'
-        end as attribution_source,
-        coalesce(
-            practice_commissioner.published_commissioner_code, spells.record_commissioner_code
-        ) as published_commissioner_code
-    from spells
-    left join practice_commissioner
-        on
-            spells.gp_practice_code = practice_commissioner.practice_code
-            and spells.discharge_month = practice_commissioner.month
+    {{ attribute_to_commissioner('spells', 'gp_practice_code', 'discharge_date', 'record_commissioner_code') }}
 ),
 
 final as (
@@ -78,20 +61,24 @@ final as (
         attributed.is_default_practice_code,
         attributed.is_known_practice,
         attributed.attribution_source,
+        attributed.attribution_gap,
         attributed.published_commissioner_code,
-        commissioners.sub_icb_location_code,
-        commissioners.icb_code,
-        commissioners.region_code,
-        case
-            when attributed.attribution_source = 'unattributed' then 'no practice or commissioner on the record'
-            when commissioners.sub_icb_location_code is null then 'commissioner code not in the crosswalk'
-        end as attribution_gap,
+        attributed.sub_icb_location_code,
+        attributed.icb_code,
+        attributed.region_code,
         attributed.lsoa_code,
-        attributed.sus_tariff_total,
+        costs.cost,
+        costs.cost_basis,
+        costs.is_notional_cost,
+        costs.unpriced_reason,
+        costs.tariff_financial_year,
+        costs.base_price,
+        costs.trim_days,
+        costs.excess_bed_days,
         attributed.is_sus_spell_record
     from attributed
-    left join commissioners
-        on attributed.published_commissioner_code = commissioners.commissioner_code
+    left join costs
+        on attributed.spell_key = costs.spell_key
 )
 
 select * from final
