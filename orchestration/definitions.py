@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.activity import assets as activity_assets
 from orchestration.defs.catalog import ALL_FEEDS
+from orchestration.defs.cost import assets as cost_assets
 from orchestration.defs.dbt import assets as dbt_assets
 from orchestration.defs.dbt.project import dbt_resource
 from orchestration.defs.experience import assets as experience_assets
@@ -17,6 +18,7 @@ from orchestration.defs.population import assets as population_assets
 from orchestration.defs.public_health import assets as public_health_assets
 from orchestration.defs.reference import assets as reference_assets
 from orchestration.defs.reference import schedules as reference_schedules
+from orchestration.defs.urgent_care import assets as urgent_care_assets
 from orchestration.lib import settings
 from orchestration.lib.landing_sensor import build_landing_sensor
 
@@ -37,6 +39,8 @@ defs = dg.Definitions(
         *population_assets.assets,
         *experience_assets.assets,
         *activity_assets.assets,
+        *urgent_care_assets.assets,
+        *cost_assets.assets,
         *dbt_assets.assets,
     ],
     jobs=[warehouse_job, *reference_schedules.jobs, *public_health_assets.jobs],

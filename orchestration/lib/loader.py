@@ -162,7 +162,11 @@ def _first_record(path: Path, delimiter: str) -> list[str]:
         head = handle.read(1 << 16)
     if not head.strip():
         raise EmptyFeedFile(f"{path}: the file is empty (0 bytes of data)")
-    text = head.decode("utf-8-sig", errors="replace")
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:  # an Excel "CSV" re-save is cp1252; the reader falls back too
+        cut = exc.start >= len(head) - 4  # a character cut by the 64 KiB read, not a wrong encoding
+        text = head[: exc.start].decode("utf-8-sig") if cut else head.decode("latin-1")
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         return next(reader)
@@ -319,6 +323,11 @@ def _read_with_encoding(
                 f"create or replace temp table stage_{tag} as "
                 + _typed_select(spec, detected.variant, read_sql, detected.path.name)
             )
+            misread = conn.execute(
+                f"select count(*) from rejects_{tag} where error_type = 'INVALID ENCODING'"
+            ).fetchall()[0][0]
+            if misread and encoding != encodings[-1]:
+                continue  # an Excel "CSV" re-save (cp1252): read it again as Latin-1
             return encoding
         except duckdb.InvalidInputException as exc:
             last_error = exc
@@ -362,10 +371,13 @@ def load_period(
 
         union = " union all by name ".join(f"select * from stage_{tag}" for tag, _ in stage_tables)
         conn.execute(f"create or replace temp table stage_{spec.name} as {union}")
+        # DuckDB logs one reject per problem (a record cut short by 7 fields gives 7): one row
+        # per refused record, its reasons joined.
         rejects = " union all ".join(
             f"select {_sql_str(item.path.name)} as source_file, line, "
-            f"error_type || ': ' || error_message as reason, trim(csv_line, chr(10) || chr(13)) as record "
-            f"from rejects_{tag}"
+            f"string_agg(distinct error_type || ': ' || error_message, '; ') as reason, "
+            f"any_value(trim(csv_line, chr(10) || chr(13))) as record "
+            f"from rejects_{tag} group by line"
             for tag, item in stage_tables
         )
         conn.execute(f"create or replace temp table rejects_{spec.name} as {rejects}")

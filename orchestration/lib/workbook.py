@@ -47,13 +47,23 @@ def _trim(row: Sequence[str]) -> list[str]:
     return cells
 
 
+def _header_cell(value: str) -> str:
+    """A header cell as one line: in-cell line breaks and runs of spaces become one space."""
+    return " ".join(value.split())
+
+
+def _leading_blanks(row: Sequence[str]) -> int:
+    return next((i for i, c in enumerate(row) if c.strip()), len(row))
+
+
 def find_header_row(rows: Sequence[Sequence[str]], first_columns: Sequence[Sequence[str]]) -> int | None:
-    """Index of the first row whose leading cells equal one of the given column prefixes."""
+    """Index of the first row whose leading cells (after any empty leading columns: some
+    workbooks start their table in column B) equal one of the given column prefixes."""
+    wanted = [[_header_cell(c) for c in prefix] for prefix in first_columns if prefix]
     for index, row in enumerate(rows):
-        cells = [c.strip() for c in row]
-        for prefix in first_columns:
-            if prefix and cells[: len(prefix)] == list(prefix):
-                return index
+        cells = [_header_cell(c) for c in row[_leading_blanks(row) :]]
+        if any(cells[: len(prefix)] == prefix for prefix in wanted):
+            return index
     return None
 
 
@@ -63,10 +73,10 @@ def flatten_header(top: Sequence[str], below: Sequence[str] | None) -> list[str]
     `below` counts as a second header row only when the cells under the first header's leading
     names are blank and it names at least two columns (so an `England` totals row is data).
     """
-    top = [c.strip() for c in top]
+    top = [_header_cell(c) for c in top]
     if below is None:
         return _trim(top)
-    below = [c.strip() for c in below] + [""] * max(0, len(top) - len(below))
+    below = [_header_cell(c) for c in below] + [""] * max(0, len(top) - len(below))
     leading = next((i for i, c in enumerate(top) if c == ""), len(top))
     is_subheader = all(c == "" for c in below[: min(leading, 2)]) and sum(bool(c) for c in below) >= 2
     if not is_subheader:
@@ -115,9 +125,11 @@ def workbook_sheet_to_csv(
             wanted = " or ".join(", ".join(p) for p in first_columns) or "nothing (no first_columns given)"
             raise WorkbookSheetError(f"{path} [{sheet}]: no row starts with {wanted}")
         start = found
+    offset = _leading_blanks(rows[start])  # a table that starts in column B or later
+    rows = [row[offset:] for row in rows]
     below = rows[start + 1] if start + 1 < len(rows) else None
     header = flatten_header(rows[start], below)
-    merged = below is not None and header != _trim([c.strip() for c in rows[start]])
+    merged = below is not None and header != _trim([_header_cell(c) for c in rows[start]])
     body = rows[start + (2 if merged else 1) :]
 
     width = len(header)

@@ -30,6 +30,7 @@ from orchestration.defs.reference.feeds import (
 from orchestration.lib.dbt_vars import months_between
 from orchestration.synth import (
     activity_base,
+    cost,
     deprivation,
     fft,
     geography,
@@ -38,6 +39,7 @@ from orchestration.synth import (
     ons_population,
     population,
     public_health,
+    urgent_care,
     writers,
 )
 
@@ -455,7 +457,11 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
         ]
         # ---- Record-level activity, cost and prescribing: each feed draws from its own random
         # stream (activity_base.feed_rng), so none of them disturbs another feed's bytes ------------
-        for writer in (hospital_activity.write_hospital_activity,):
+        for writer in (
+            hospital_activity.write_hospital_activity,
+            urgent_care.write_urgent_care,
+            cost.write_cost,
+        ):
             gaps += [
                 Gap(kind, feed, period, code, detail)
                 for kind, feed, code, period, detail in writer(

@@ -54,6 +54,10 @@ def test_the_manifest_lists_every_kind_of_planted_gap(generated):
         "gpps_missing_practice",
         "fft_missing_trust_month",
         "fft_small_count",
+        "missing_provider_month",
+        "partial_submission",
+        "unpriced_hrg",
+        "missing_field",
     }
     assert manifest["months"] == ["2021-01", "2022-12"]
     assert {"02T", "11X", "12F"} <= set(manifest["sub_icb_locations"])

@@ -56,9 +56,12 @@ priced as (
         case
             when with_department.point_of_delivery = 'elective_day_case'
                 then coalesce(tariff.combined_day_case_elective_price, tariff.day_case_price)
-            when with_department.point_of_delivery = 'elective_ordinary' and with_department.length_of_stay = 0
+            when
+                with_department.point_of_delivery = 'elective_ordinary' and with_department.length_of_stay = 0
                 then coalesce(
-                    tariff.combined_day_case_elective_price, tariff.day_case_price, tariff.ordinary_elective_price
+                    tariff.combined_day_case_elective_price,
+                    tariff.day_case_price,
+                    tariff.ordinary_elective_price
                 )
             when with_department.point_of_delivery = 'elective_ordinary'
                 then coalesce(tariff.combined_day_case_elective_price, tariff.ordinary_elective_price)
@@ -68,7 +71,10 @@ priced as (
                 and with_department.length_of_stay < 2
                 and with_department.age >= 19
                 then coalesce(tariff.rsse_price, tariff.non_elective_price)
-            when with_department.point_of_delivery in ('non_elective_emergency', 'non_elective_other', 'maternity')
+            when
+                with_department.point_of_delivery in (
+                    'non_elective_emergency', 'non_elective_other', 'maternity'
+                )
                 then tariff.non_elective_price
         end as base_price,
         case
@@ -86,7 +92,8 @@ priced as (
 costed as (
     select
         priced.*,
-        greatest(priced.length_of_stay - coalesce(priced.trim_days, priced.length_of_stay), 0) as excess_bed_days,
+        greatest(priced.length_of_stay - coalesce(priced.trim_days, priced.length_of_stay), 0)
+            as excess_bed_days,
         priced.base_price
         + greatest(priced.length_of_stay - coalesce(priced.trim_days, priced.length_of_stay), 0)
         * coalesce(priced.per_day_long_stay_price, 0) as tariff_cost,
@@ -119,7 +126,9 @@ final as (
         end as cost,
         point_of_delivery not in ('elective_day_case', 'elective_ordinary') as is_notional_cost,
         case
-            when coalesce(sus_tariff_total, 0) > 0 or coalesce(tariff_cost, ncc_unit_cost) is not null then null
+            when
+                coalesce(sus_tariff_total, 0) > 0 or coalesce(tariff_cost, ncc_unit_cost) is not null
+                then null
             when hrg_code is null then 'no HRG on the record'
             when hrg_code like 'UZ%' then 'HRG invalid for grouping'
             when tariff_hrg_code is null then 'HRG not in the tariff'

@@ -42,6 +42,13 @@ admission_methods as (
     select * from {{ ref('admission_methods') }}
 ),
 
+flagged_episodes as (
+    select
+        *,
+        _schema_variant = 'sus_apcs_spell' as is_sus_spell_record
+    from spell_episodes
+),
+
 spells as (
     select
         spell_key,
@@ -63,7 +70,8 @@ spells as (
         first(sex order by episode_order, episode_start_date) as sex,
         first(gp_practice_code order by episode_order, episode_start_date) as gp_practice_code,
         bool_or(is_default_practice_code) as is_default_practice_code,
-        first(treatment_function_code order by episode_order, episode_start_date) as admitting_treatment_function,
+        first(treatment_function_code order by episode_order, episode_start_date)
+            as admitting_treatment_function,
         first(treatment_function_code order by episode_order desc, episode_end_date desc)
             as treatment_function_code,
         first(primary_diagnosis order by episode_order, episode_start_date) as primary_diagnosis,
@@ -73,16 +81,12 @@ spells as (
             first(hrg_code order by episode_order, episode_start_date) filter (where hrg_code is not null),
             null
         ) as hrg_code,
-        first(record_commissioner_code order by episode_order, episode_start_date) as record_commissioner_code,
+        first(record_commissioner_code order by episode_order, episode_start_date)
+            as record_commissioner_code,
         first(lsoa_code order by episode_order, episode_start_date) as lsoa_code,
         sum(sus_tariff_total) as sus_tariff_total,
         bool_or(is_sus_spell_record) as is_sus_spell_record
-    from (
-        select
-            *,
-            _schema_variant = 'sus_apcs_spell' as is_sus_spell_record
-        from spell_episodes
-    )
+    from flagged_episodes
     group by spell_key
 ),
 

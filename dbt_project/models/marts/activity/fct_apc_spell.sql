@@ -23,7 +23,9 @@ costs as (
 ),
 
 attributed as (
-    {{ attribute_to_commissioner('spells', 'gp_practice_code', 'discharge_date', 'record_commissioner_code') }}
+    {{ attribute_to_commissioner(
+        'spells', 'gp_practice_code', 'discharge_date', 'record_commissioner_code'
+    ) }}
 ),
 
 final as (

@@ -91,7 +91,9 @@ costed as (
 ),
 
 attributed as (
-    {{ attribute_to_commissioner('costed', 'gp_practice_code', 'appointment_date', 'record_commissioner_code') }}
+    {{ attribute_to_commissioner(
+        'costed', 'gp_practice_code', 'appointment_date', 'record_commissioner_code'
+    ) }}
 ),
 
 final as (
@@ -133,7 +135,7 @@ final as (
             when cost_basis = 'ncc_unit_cost' then ncc_unit_cost
             when cost_basis = 'not_attended' then 0
         end as cost,
-        not (
+        not(
             cost_basis = 'tariff_procedure' or (cost_basis = 'tariff' and appointment_type = 'first')
         ) as is_notional_cost,
         case

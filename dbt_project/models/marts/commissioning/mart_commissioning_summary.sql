@@ -1,0 +1,96 @@
+{#- Activity and spend per sub-ICB location and ICB (today's geography), month, setting and
+    point of delivery, with rates per 1,000 registered patients and spend per age-sex weighted
+    head (dim_age_sex_cost_weight). Activity that cannot be attributed to a sub-ICB location is
+    reported under area_code 'unattributed' so totals reconcile. -#}
+{%- set levels = [('sub_icb_location', 'sub_icb_location_code'), ('icb', 'icb_code')] %}
+with
+
+activity as (
+    select
+        activity.*,
+        locations.icb_code
+    from {{ ref('fct_commissioning_activity') }} as activity
+    left join {{ ref('sub_icb_locations') }} as locations
+        on activity.sub_icb_location_code = locations.sub_icb_location_code
+),
+
+weights as (
+    select * from {{ ref('dim_age_sex_cost_weight') }}
+),
+
+population as (
+    select
+        registered.month,
+        registered.sub_icb_location_code,
+        registered.icb_code,
+        sum(registered.number_of_patients) as registered_patients,
+        sum(registered.number_of_patients * weights.weight) as weighted_patients
+    from {{ ref('fct_registered_population') }} as registered
+    left join weights
+        on
+            {{ financial_year_start('registered.month') }} = weights.financial_year_start
+            and registered.sex = weights.sex
+            and registered.age_from = weights.age_from
+    group by all
+),
+
+{% for level, column in levels %}
+    activity_{{ level }} as (
+        select
+            month,
+            '{{ level }}' as area_level,
+            coalesce({{ column }}, 'unattributed') as area_code,
+            setting,
+            point_of_delivery,
+            sum(activity) as activity,
+            sum(unpriced_activity) as unpriced_activity,
+            sum(cost) as cost,
+            sum(notional_cost) as notional_cost,
+            sum(bed_days) as bed_days
+        from activity
+        group by all
+    ),
+
+    population_{{ level }} as (
+        select
+            month,
+            {{ column }} as area_code,
+            sum(registered_patients) as registered_patients,
+            sum(weighted_patients) as weighted_patients
+        from population
+        group by all
+    ),
+
+    summary_{{ level }} as (
+        select
+            activity_{{ level }}.*,
+            population_{{ level }}.registered_patients,
+            population_{{ level }}.weighted_patients
+        from activity_{{ level }}
+        left join population_{{ level }}
+            on
+                activity_{{ level }}.month = population_{{ level }}.month
+                and activity_{{ level }}.area_code = population_{{ level }}.area_code
+    ),
+{% endfor %}
+
+unioned as (
+    {%- for level, column in levels %}
+        select * from summary_{{ level }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        *,
+        1000.0 * activity / nullif(registered_patients, 0) as activity_per_1000_patients,
+        cost / nullif(registered_patients, 0) as cost_per_head,
+        cost / nullif(weighted_patients, 0) as cost_per_weighted_head,
+        unpriced_activity / nullif(activity, 0) as unpriced_share
+    from unioned
+)
+
+select * from final

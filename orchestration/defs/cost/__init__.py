@@ -1,0 +1,1 @@
+"""Cost reference data: tariff / NHS Payment Scheme prices and National Cost Collection unit costs."""
