@@ -455,19 +455,17 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
             Gap(kind, fft.FFT_INPATIENT.name, period, code, detail)
             for kind, code, period, detail in fft.write_fft(geo, rng, out, months, receive)
         ]
-        # ---- Record-level activity, cost and prescribing: each feed draws from its own random
-        # stream (activity_base.feed_rng), so none of them disturbs another feed's bytes ------------
-        for writer in (
-            hospital_activity.write_hospital_activity,
-            urgent_care.write_urgent_care,
-            cost.write_cost,
-        ):
-            gaps += [
-                Gap(kind, feed, period, code, detail)
-                for kind, feed, code, period, detail in writer(
-                    geo, plan.seed, out, months, receive, plan.scale
-                )
-            ]
+    # ---- Record-level activity, cost and prescribing, for any number of months: each feed draws
+    # from its own random stream (activity_base.feed_rng), so none disturbs another feed's bytes --
+    for writer in (
+        hospital_activity.write_hospital_activity,
+        urgent_care.write_urgent_care,
+        cost.write_cost,
+    ):
+        gaps += [
+            Gap(kind, feed, period, code, detail)
+            for kind, feed, code, period, detail in writer(geo, plan.seed, out, months, receive, plan.scale)
+        ]
 
     manifest = {
         "generator_version": GENERATOR_VERSION,
