@@ -15,6 +15,7 @@ from orchestration.defs.dbt import assets as dbt_assets
 from orchestration.defs.dbt.project import dbt_resource
 from orchestration.defs.experience import assets as experience_assets
 from orchestration.defs.population import assets as population_assets
+from orchestration.defs.prescribing import assets as prescribing_assets
 from orchestration.defs.public_health import assets as public_health_assets
 from orchestration.defs.reference import assets as reference_assets
 from orchestration.defs.reference import schedules as reference_schedules
@@ -41,6 +42,7 @@ defs = dg.Definitions(
         *activity_assets.assets,
         *urgent_care_assets.assets,
         *cost_assets.assets,
+        *prescribing_assets.assets,
         *dbt_assets.assets,
     ],
     jobs=[warehouse_job, *reference_schedules.jobs, *public_health_assets.jobs],

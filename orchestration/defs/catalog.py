@@ -7,6 +7,7 @@ from orchestration.defs.cost.feeds import COST_FEEDS
 from orchestration.defs.experience.fft import FFT_FEEDS
 from orchestration.defs.experience.gpps import GPPS_FEEDS
 from orchestration.defs.population.feeds import POPULATION_FEEDS
+from orchestration.defs.prescribing.feeds import PRESCRIBING_FEEDS
 from orchestration.defs.public_health.feeds import PUBLIC_HEALTH_FEEDS
 from orchestration.defs.reference.feeds import REFERENCE_FEEDS
 from orchestration.defs.urgent_care.feeds import URGENT_CARE_FEEDS
@@ -20,4 +21,5 @@ ALL_FEEDS = (
     *ACTIVITY_FEEDS,
     *URGENT_CARE_FEEDS,
     *COST_FEEDS,
+    *PRESCRIBING_FEEDS,
 )

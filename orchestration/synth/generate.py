@@ -38,6 +38,7 @@ from orchestration.synth import (
     hospital_activity,
     ons_population,
     population,
+    prescribing,
     public_health,
     urgent_care,
     writers,
@@ -461,6 +462,7 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
         hospital_activity.write_hospital_activity,
         urgent_care.write_urgent_care,
         cost.write_cost,
+        prescribing.write_prescribing,
     ):
         gaps += [
             Gap(kind, feed, period, code, detail)

@@ -91,12 +91,43 @@ ae as (
     where {{ period_window('attendances.arrival_month') }}
 ),
 
+prescribing as (
+    select
+        month,
+        sub_icb_location_code,
+        'primary_care_prescribing' as setting,
+        case when is_gp_practice then 'prescribing_gp_practice' else 'prescribing_other_cost_centre' end
+            as point_of_delivery,
+        null::varchar as treatment_function_code,
+        bnf_code[1:4] as service_code,
+        null::varchar as sex,
+        null::integer as age,
+        actual_cost as cost,
+        'actual_cost' as cost_basis,
+        false as is_notional_cost,
+        0 as bed_days,
+        items
+    from {{ ref('fct_prescribing') }}
+    where {{ period_window('month') }}
+),
+
 activity as (
-    select * from spells
+    select
+        *,
+        1 as items
+    from spells
     union all
-    select * from appointments
+    select
+        *,
+        1 as items
+    from appointments
     union all
-    select * from ae
+    select
+        *,
+        1 as items
+    from ae
+    union all
+    select * from prescribing
 ),
 
 bands as (
@@ -119,8 +150,8 @@ final as (
         activity.sex,
         bands.age_band,
         bands.age_from,
-        count(*) as activity,
-        count(*) filter (where activity.cost_basis = 'unpriced') as unpriced_activity,
+        sum(activity.items) as activity,
+        sum(activity.items) filter (where activity.cost_basis = 'unpriced') as unpriced_activity,
         sum(activity.cost) as cost,
         sum(activity.cost) filter (where activity.is_notional_cost) as notional_cost,
         sum(activity.bed_days) as bed_days
