@@ -38,7 +38,7 @@ from orchestration.defs.catalog import ALL_FEEDS
 from orchestration.lib import landing, settings, validation
 from orchestration.lib.dbt_vars import partition_vars
 from orchestration.lib.loader import ensure_raw_table, load_period
-from orchestration.synth.generate import generate, national_plan
+from orchestration.lib.warehouse import connect
 
 MONTHS = (date(2024, 3, 1), date(2024, 4, 1))
 ACTIVITY = ("hes_apc", "hes_opa", "ecds", "ae_monthly", "epd")
@@ -142,8 +142,22 @@ def main() -> None:
     warehouse = args.out / "pipeline.duckdb"
     if not args.reuse or not landing_dir.exists():
         shutil.rmtree(args.out, ignore_errors=True)
-        started = time.perf_counter()
-        generate(national_plan(*MONTHS), landing_dir, progress=True)
+        started = time.perf_counter()  # in a child process, so its memory is not counted below
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "orchestration.synth",
+                "national",
+                "--start",
+                f"{MONTHS[0]:%Y-%m}",
+                "--end",
+                f"{MONTHS[-1]:%Y-%m}",
+                "--out",
+                str(landing_dir),
+            ],
+            check=True,
+        )
         print(f"generate: {time.perf_counter() - started:.1f} s")
     for path in (warehouse, args.out / "bare.duckdb"):
         path.unlink(missing_ok=True)
@@ -158,7 +172,7 @@ def main() -> None:
 
     # Reference data and models (not timed against the bare script). Feeds the two-month plan
     # does not write (Fingertips, GPPS …) get their empty raw tables so every model builds.
-    with duckdb.connect(str(warehouse)) as conn:
+    with connect(warehouse) as conn:
         for spec in ALL_FEEDS:
             ensure_raw_table(conn, spec)
         reference = [s.name for s in ALL_FEEDS if s.name not in ACTIVITY + COST]
@@ -167,12 +181,12 @@ def main() -> None:
 
     for index, month in enumerate(MONTHS, start=1):
         vars_ = json.dumps(partition_vars(month, MONTHS[-1] if month == MONTHS[0] else date(2024, 5, 1)))
-        with duckdb.connect(str(warehouse)) as conn:
+        with connect(warehouse) as conn:
             load_s, rows = load(conn, ACTIVITY + (COST if index == 1 else ()), landing_dir, month)
         run_s = dbt("run", "--select", *(f"{s}+" for s in STAGING), "--vars", vars_, env=env)
         test_s = dbt("test", "--select", *(f"{s}+" for s in STAGING), "--vars", vars_, env=env, check=False)
         started = time.perf_counter()
-        with duckdb.connect(str(warehouse), read_only=True) as conn:
+        with connect(warehouse, read_only=True) as conn:
             for name in ACTIVITY:
                 for suite in validation.suite_files(name):
                     validation.run_suite(conn, suite, month, month)
@@ -189,7 +203,7 @@ def main() -> None:
             "ratio_pipeline_to_bare": round((load_s + run_s) / bare_s, 2),
         }
         if index == 1:
-            with duckdb.connect(str(warehouse), read_only=True) as conn:
+            with connect(warehouse, read_only=True) as conn:
                 before = {
                     t: fingerprint(conn, t, c, month)
                     for t, c in (
@@ -199,7 +213,7 @@ def main() -> None:
                 }
         print(json.dumps(figures[f"month_{index}"], indent=2), flush=True)
 
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
+    with connect(warehouse, read_only=True) as conn:
         after = {
             t: fingerprint(conn, t, c, MONTHS[0])
             for t, c in (

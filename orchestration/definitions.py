@@ -49,7 +49,9 @@ defs = dg.Definitions(
     schedules=[*reference_schedules.schedules, *public_health_assets.schedules],
     sensors=[build_landing_sensor(ALL_FEEDS)],
     resources={
-        "duckdb": DuckDBResource(database=str(settings.warehouse_path())),
+        "duckdb": DuckDBResource(
+            database=str(settings.warehouse_path()), connection_config=settings.duckdb_config()
+        ),
         "dbt": dbt_resource,
     },
     executor=dg.in_process_executor,

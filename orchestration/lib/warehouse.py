@@ -28,7 +28,7 @@ def connect(path: Path | None = None, *, read_only: bool = False) -> Iterator[du
         )
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
-    conn = duckdb.connect(str(target), read_only=read_only)
+    conn = duckdb.connect(str(target), read_only=read_only, config=settings.duckdb_config())
     try:
         yield conn
     finally:
