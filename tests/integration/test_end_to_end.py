@@ -256,3 +256,41 @@ def test_hospital_activity_is_spelled_costed_attributed_and_reconciles(workspace
     )
     assert all(total == facts[month] for month, _, total in summary)
     assert weights[0] < 1 < weights[1] and abs(weights[2] - 1) < 1e-9  # mean weight over the population is 1
+
+
+def test_outcome_indicators_come_from_the_definitions_with_sound_intervals(workspace, first_run):
+    root, _, _ = workspace
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as conn:
+        defined = conn.execute("select count(*) from reference.ois_indicators").fetchone()[0]
+        built = conn.execute("select count(distinct indicator_id) from marts.mart_ois_indicator").fetchone()[
+            0
+        ]
+        england = dict(
+            conn.execute(
+                "select indicator_id, value from marts.mart_ois_indicator "
+                "where area_level = 'england' and period = '2022/23' and method in ('dsr', 'isr')"
+            ).fetchall()
+        )
+        unsound = conn.execute(
+            "select count(*) from marts.mart_ois_indicator "
+            "where value is not null and method != 'fingertips' "
+            "and not (lower_ci_998 <= lower_ci_95 and lower_ci_95 <= value and value <= upper_ci_95 "
+            "and upper_ci_95 <= upper_ci_998)"
+        ).fetchone()[0]
+        small = conn.execute(
+            "select count(*) from marts.mart_ois_indicator where method = 'dsr' and count < 10 "
+            "and (value is not null or value_note not like '%fewer than 10 events%')"
+        ).fetchone()[0]
+        labels = {
+            label
+            for (label,) in conn.execute(
+                "select distinct compared_to_england_95 from marts.mart_ois_indicator"
+            ).fetchall()
+        }
+        funnel = conn.execute("select count(*) from marts.mart_ois_funnel").fetchone()[0]
+    assert built == defined == 18
+    assert england["ois_2_06"] > 0 and england["ois_3_02"] > 0
+    assert unsound == 0
+    assert small == 0
+    assert labels <= {"Better", "Similar", "Worse", "Lower", "Higher", "Not compared"}
+    assert funnel > 0
