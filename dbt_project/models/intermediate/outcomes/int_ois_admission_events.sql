@@ -51,16 +51,16 @@ eligible as (
     select
         spells.*,
         spells.admission_method in (
-            select code from admission_rules
-            where role = 'admission_method'
+            select admission_rules.code from admission_rules
+            where admission_rules.role = 'admission_method'
         )
         and spells.admission_method not in (
-            select code from admission_rules
-            where role = 'exclusion_admission_method'
+            select admission_rules.code from admission_rules
+            where admission_rules.role = 'exclusion_admission_method'
         )
         and coalesce(spells.admission_source, '') not in (
-            select code from admission_rules
-            where role = 'exclusion_admission_source'
+            select admission_rules.code from admission_rules
+            where admission_rules.role = 'exclusion_admission_source'
         ) as is_counted_emergency
     from spells
 ),
@@ -70,9 +70,9 @@ spell_items as (
         spell_key,
         unnest(
             list_concat(
-                [{'position': 'primary', 'code': primary_diagnosis}],
-                list_transform(diagnoses[2:], lambda d: {'position': 'secondary', 'code': d}),
-                list_transform(procedures, lambda p: {'position': 'procedure', 'code': p})
+                [{ 'position': 'primary', 'code': primary_diagnosis }],
+                list_transform(diagnoses[2:], lambda d: { 'position': 'secondary', 'code': d }),
+                list_transform(procedures, lambda p: { 'position': 'procedure', 'code': p })
             )
         ) as item
     from eligible
@@ -86,11 +86,11 @@ coded_items as (
     {#- every coded item of a spell with its position, as 1- to 4-character prefixes #}
     select
         spell_items.spell_key,
-        spell_items.item.position,
-        spell_items.item.code[1:prefix_lengths.prefix_length] as prefix
+        struct_extract(spell_items.item, 'position') as position,
+        struct_extract(spell_items.item, 'code')[1:prefix_lengths.prefix_length] as prefix
     from spell_items
     cross join prefix_lengths
-    where len(spell_items.item.code) >= prefix_lengths.prefix_length
+    where len(struct_extract(spell_items.item, 'code')) >= prefix_lengths.prefix_length
 ),
 
 matched_rules as (

@@ -102,18 +102,24 @@ events as (
     inputs_{{ level }} as (
         {#- a full join keeps admissions whose area or band has no registered population #}
         select
-            indicator_id,
-            financial_year_start,
+            coalesce(at_risk_{{ level }}.indicator_id, events_{{ level }}.indicator_id) as indicator_id,
+            coalesce(
+                at_risk_{{ level }}.financial_year_start, events_{{ level }}.financial_year_start
+            ) as financial_year_start,
             '{{ level }}' as area_level,
-            area_code,
-            age_band,
+            coalesce(at_risk_{{ level }}.area_code, events_{{ level }}.area_code) as area_code,
+            coalesce(at_risk_{{ level }}.age_band, events_{{ level }}.age_band) as age_band,
             at_risk_{{ level }}.months_covered,
             at_risk_{{ level }}.person_years,
             coalesce(events_{{ level }}.events, 0) as events
         from at_risk_{{ level }}
         full outer join events_{{ level }}
-            using (indicator_id, financial_year_start, area_code, age_band)
-        where area_code is not null
+            on
+                at_risk_{{ level }}.indicator_id = events_{{ level }}.indicator_id
+                and at_risk_{{ level }}.financial_year_start = events_{{ level }}.financial_year_start
+                and at_risk_{{ level }}.area_code = events_{{ level }}.area_code
+                and at_risk_{{ level }}.age_band = events_{{ level }}.age_band
+        where coalesce(at_risk_{{ level }}.area_code, events_{{ level }}.area_code) is not null
     ),
 {% endfor %}
 

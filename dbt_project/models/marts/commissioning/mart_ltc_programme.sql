@@ -14,24 +14,52 @@ icd10 as (
     select * from {{ ref('ltc_programme_icd10') }}
 ),
 
-spell_programmes as (
+spell_codes as (
+    {#- each diagnosis as its 3- and 4-character prefixes, primary or any position #}
+    select
+        spell_key,
+        unnest(diagnoses) as diagnosis,
+        generate_subscripts(diagnoses, 1) = 1 as is_primary
+    from spells
+),
+
+spell_prefixes as (
+    select
+        spell_key,
+        is_primary,
+        diagnosis[1:3] as prefix
+    from spell_codes
+    union all
+    select
+        spell_key,
+        is_primary,
+        diagnosis[1:4] as prefix
+    from spell_codes
+),
+
+matched as (
     select distinct
+        spell_prefixes.spell_key,
+        icd10.programme
+    from spell_prefixes
+    inner join icd10
+        on
+            spell_prefixes.prefix = icd10.icd10_code
+            and (spell_prefixes.is_primary or icd10.position_rule = 'any_position')
+),
+
+spell_programmes as (
+    select
         spells.spell_key,
         spells.discharge_month as month,
         coalesce(spells.sub_icb_location_code, 'unattributed') as sub_icb_location_code,
-        icd10.programme,
+        matched.programme,
         spells.is_emergency and not spells.is_transfer_in as is_emergency_admission,
         spells.length_of_stay,
         spells.cost,
         spells.cost_basis
     from spells
-    inner join icd10
-        on
-            (icd10.position_rule = 'primary_diagnosis' and starts_with(spells.primary_diagnosis, icd10.icd10_code))
-            or (
-                icd10.position_rule = 'any_position'
-                and len(list_filter(spells.diagnoses, lambda d: starts_with(d, icd10.icd10_code))) > 0
-            )
+    inner join matched on spells.spell_key = matched.spell_key
 ),
 
 admitted as (

@@ -25,24 +25,30 @@ hrg_names as (
     group by hrg_code
 ),
 
+{% for level, column in levels %}
+    by_service_{{ level }} as (
+        select
+            financial_year_start,
+            '{{ level }}' as area_level,
+            {{ column }} as area_code,
+            setting,
+            coalesce(service_code, 'unknown') as service_code,
+            sum(activity) as activity,
+            sum(unpriced_activity) as unpriced_activity,
+            sum(cost) as cost,
+            count(distinct month) as months_covered
+        from activity
+        where {{ column }} is not null
+        group by all
+    ),
+{% endfor %}
+
 by_service as (
     {%- for level, column in levels %}
-    select
-        financial_year_start,
-        '{{ level }}' as area_level,
-        {{ column }} as area_code,
-        setting,
-        coalesce(service_code, 'unknown') as service_code,
-        sum(activity) as activity,
-        sum(unpriced_activity) as unpriced_activity,
-        sum(cost) as cost,
-        count(distinct month) as months_covered
-    from activity
-    where {{ column }} is not null
-    group by all
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select * from by_service_{{ level }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -50,7 +56,8 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by financial_year_start, area_level, area_code order by cost desc nulls last, service_code
+            partition by financial_year_start, area_level, area_code
+            order by cost desc nulls last, service_code asc
         ) as spend_rank,
         cost / sum(cost) over (partition by financial_year_start, area_level, area_code) as share_of_spend
     from by_service

@@ -58,6 +58,9 @@ dsr as (
         sum(rate_inputs.standard_population) as standard_total,
         sum(rate_inputs.events) filter (where coalesce(rate_inputs.person_years, 0) = 0)
             as events_without_population,
+        -- events in a band without registered patients: no rate rather than an understated one
+        coalesce(sum(rate_inputs.events) filter (where coalesce(rate_inputs.person_years, 0) = 0), 0) = 0
+            as is_calculable,
         any_value(indicators.multiplier) as multiplier
     from rate_inputs
     inner join indicators on rate_inputs.indicator_id = indicators.indicator_id
@@ -75,16 +78,15 @@ dsr_values as (
         months_covered,
         null::varchar as period_label,
         null::double as expected_count,
-        stats.dsr(weighted_sum, standard_total, numerator, multiplier) as value,
+        case when is_calculable then stats.dsr(weighted_sum, standard_total, numerator, multiplier) end
+            as value,
         {%- for label, level in ci %}
-            stats.dobson_lower(
+            case when is_calculable then stats.dobson_lower(
                 weighted_sum, weighted_sq_sum, standard_total, numerator, {{ level }}, multiplier
-            )
-                as lower_ci_{{ label }},
-            stats.dobson_upper(
+            ) end as lower_ci_{{ label }},
+            case when is_calculable then stats.dobson_upper(
                 weighted_sum, weighted_sq_sum, standard_total, numerator, {{ level }}, multiplier
-            )
-                as upper_ci_{{ label }},
+            ) end as upper_ci_{{ label }},
         {%- endfor %}
         case
             when numerator < 10 then 'Value not calculated: fewer than 10 events'
