@@ -294,3 +294,21 @@ def test_outcome_indicators_come_from_the_definitions_with_sound_intervals(works
     assert small == 0
     assert labels <= {"Better", "Similar", "Worse", "Lower", "Higher", "Not compared"}
     assert funnel > 0
+
+
+def test_peers_and_opportunities_link_outcomes_to_spend(workspace, first_run):
+    root, _, _ = workspace
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as conn:
+        peers = conn.execute(
+            "select count(*), count(distinct sub_icb_location_code), min(peer_rank), max(peer_rank), "
+            "count(*) filter (where peer_sub_icb_location_code = sub_icb_location_code) "
+            "from marts.mart_sub_icb_peers where is_latest_month"
+        ).fetchone()
+        opportunity = conn.execute(
+            "select count(*) filter (where events_avoidable < 0 or spend_avoidable < 0), "
+            "count(*) filter (where spend_avoidable > 0), "
+            "count(*) filter (where value < best_five_peer_mean and events_avoidable > 0) "
+            "from marts.mart_ois_peer_opportunity"
+        ).fetchone()
+    assert peers == (13 * 10, 13, 1, 10, 0)  # the sample's 13 locations, 10 peers each, never itself
+    assert opportunity[0] == 0 and opportunity[1] > 0 and opportunity[2] == 0
