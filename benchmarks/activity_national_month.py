@@ -85,10 +85,11 @@ def bare(out: Path, month: date, database: Path) -> float:
             with zipfile.ZipFile(path) as archive:
                 path = Path(archive.extract(archive.namelist()[0], scratch))
         files[name] = path
+    with zipfile.ZipFile(next((out / "gp_practice_map" / folder).glob("*"))) as archive:
+        practice_map = Path(archive.extract(archive.namelist()[0], scratch))
     with duckdb.connect(str(database)) as conn:
         conn.execute(
-            "create table practice_map as select * from read_csv(?, header=true)",
-            [str(next((out / "gp_practice_map" / folder).glob("*")))],
+            "create table practice_map as select * from read_csv(?, header=true)", [str(practice_map)]
         )
         conn.execute(
             f"create table apc as select * from read_csv('{files['hes_apc']}', delim='|', header=true)"
@@ -159,8 +160,8 @@ def main() -> None:
             check=True,
         )
         print(f"generate: {time.perf_counter() - started:.1f} s")
-    for path in (warehouse, args.out / "bare.duckdb"):
-        path.unlink(missing_ok=True)
+    for path in args.out.glob("*.duckdb*"):
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
     env = {
         **os.environ,
         "WAREHOUSE_PATH": str(warehouse),
@@ -177,7 +178,9 @@ def main() -> None:
             ensure_raw_table(conn, spec)
         reference = [s.name for s in ALL_FEEDS if s.name not in ACTIVITY + COST]
         figures["reference_load_s"], _ = load(conn, reference, landing_dir, None)
-    figures["reference_dbt_s"] = dbt("run", "--exclude", *(f"{s}+" for s in STAGING), env=env)
+    figures["reference_dbt_s"] = dbt("seed", env=env) + dbt(
+        "run", "--exclude", *(f"{s}+" for s in STAGING), env=env
+    )
 
     for index, month in enumerate(MONTHS, start=1):
         vars_ = json.dumps(partition_vars(month, MONTHS[-1] if month == MONTHS[0] else date(2024, 5, 1)))

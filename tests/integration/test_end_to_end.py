@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -312,3 +313,29 @@ def test_peers_and_opportunities_link_outcomes_to_spend(workspace, first_run):
         ).fetchone()
     assert peers == (13 * 10, 13, 1, 10, 0)  # the sample's 13 locations, 10 peers each, never itself
     assert opportunity[0] == 0 and opportunity[1] > 0 and opportunity[2] == 0
+
+
+def test_unit_tests_hold_inside_any_monthly_window(workspace, first_run):
+    """A monthly run passes its month window; a unit test fixture outside it must still count."""
+    root, _, env = workspace
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "test",
+            "--select",
+            "test_type:unit",
+            "--vars",
+            "{period_start: '2030-01-01', period_end: '2030-02-01'}",
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(root / "dbt_target"),
+        ],
+        cwd=REPO_ROOT / "dbt_project",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "ERROR=0" in result.stdout and "PASS=" in result.stdout
