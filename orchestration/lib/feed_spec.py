@@ -65,6 +65,9 @@ class SchemaVariant:
     # except those in `optional`; other columns are read as text and not kept.
     subset: bool = False
     optional: frozenset[str] = frozenset()
+    # Every line ends with the delimiter (HSCIC PDPI files), so the header's last field has no
+    # name: `columns` names it with a placeholder, and a found header ending in '' matches it.
+    unnamed_last_field: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.mapping.values()) - set(self.columns)
@@ -77,6 +80,10 @@ class SchemaVariant:
         return [c for c in self.mapping.values() if c not in present and c not in self.optional]
 
     def matches(self, found: tuple[str, ...]) -> bool:
+        if self.unnamed_last_field:
+            if not found or found[-1] != "":
+                return False
+            found = (*found[:-1], self.columns[-1])
         if self.subset:
             return not self.missing_from(found) and len(set(found)) == len(found)
         if len(found) != len(self.columns):
@@ -89,6 +96,8 @@ class SchemaVariant:
 
     def resolved(self, found: tuple[str, ...]) -> SchemaVariant:
         """This variant with the header names actually found (patterns replaced by the real names)."""
+        if self.unnamed_last_field:
+            return self
         if self.subset:
             present = set(found)
             return replace(

@@ -33,8 +33,6 @@ fields of `UNIDENTIFIED DOCTORS` rows), never made NULL, so those rows are not l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestration.lib.feed_spec import Column, FeedSpec, SchemaVariant
 
 # YEAR_MONTH as 201401 or 2014-01 (both seen in loaders); PDPI `PERIOD` as 201410.
@@ -194,23 +192,6 @@ _PDPI = {
 }
 
 
-@dataclass(frozen=True)
-class TrailingCommaVariant(SchemaVariant):
-    """A layout whose every line ends with a comma, so the header's last field has no name.
-
-    DuckDB cannot name a column '', so the unnamed field keeps the placeholder name given in
-    `columns` (the reader takes names from the variant, not from the header line).
-    """
-
-    def matches(self, found: tuple[str, ...]) -> bool:
-        if len(found) != len(self.columns) or found[-1] != "":
-            return False
-        return super().matches((*found[:-1], self.columns[-1]))
-
-    def resolved(self, found: tuple[str, ...]) -> SchemaVariant:
-        return self
-
-
 _LEGACY_PROVENANCE = (
     "NHSBSA CKAN datastore_search EPD_201401 field list (rmgpanw/nhsbsa fixture "
     "datastore_search-9b58d2.json) and openprescribing frontend/bq_schemas.py RAW_PRESCRIBING_SCHEMA_V2"
@@ -256,10 +237,11 @@ VARIANTS = (
         provenance="real file: openprescribing pipeline/e2e-test-data 2017_09 "
         "Detailed_Prescribing_Information.csv (../shared/real_formats/epd)",
     ),
-    TrailingCommaVariant(
+    SchemaVariant(
         "hscic_pdpi_bnft",
         PDPI_COLUMNS,
         _PDPI,
+        unnamed_last_field=True,
         provenance="real file: HSCIC T201410PDPI BNFT (openprescribing frontend/tests/fixtures/commands/"
         "hscic_prescribing_sample.csv, ../shared/real_formats/epd)",
     ),
