@@ -128,6 +128,14 @@ def test_bnf_prefixes_are_2_to_15_characters_of_the_bnf_alphabet_at_the_stated_l
         assert levels[len(prefix)] == row["bnf_level"], prefix
 
 
+def test_bnf_prefixes_are_a_section_or_finer_as_the_programme_join_needs():
+    # int_ltc_programme_prescribing hash-joins on the 4-character BNF section first
+    short = [
+        row["bnf_code_prefix"] for row in _read("ltc_programme_bnf.csv") if len(row["bnf_code_prefix"]) < 4
+    ]
+    assert short == []
+
+
 def test_bnf_prefixes_do_not_nest_within_a_programme_so_sums_do_not_double_count():
     by_programme: dict[str, list[str]] = {}
     for row in _read("ltc_programme_bnf.csv"):

@@ -1,7 +1,7 @@
 {#- Primary-care prescribing per long-term-condition programme (seed ltc_programme_bnf: BNF
     section, paragraph or chemical prefixes), sub-ICB location (today's geography) and month.
-    Prefixes match by equality on the presentation code's leading characters, one join per
-    prefix length, so it stays set-based at national volumes. -#}
+    Prefixes (all BNF sections or finer) are matched through an equality on the section, so the
+    join is a hash join at national volumes. -#}
 with
 
 programmes as (
@@ -26,7 +26,11 @@ matched as (
         prescribing.actual_cost
     from prescribing
     inner join programmes
-        on prescribing.bnf_code[1:programmes.prefix_length] = programmes.bnf_code_prefix
+        on
+            -- every programme prefix is a BNF section or finer (4+ characters): an equality on the
+            -- section lets DuckDB hash-join, then the full prefix is checked
+            prescribing.bnf_code[1:4] = programmes.bnf_code_prefix[1:4]
+            and prescribing.bnf_code[1:programmes.prefix_length] = programmes.bnf_code_prefix
 ),
 
 final as (
