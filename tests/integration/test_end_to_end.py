@@ -79,7 +79,7 @@ def _snapshot(root):
             ).fetchone(),
             "activity": conn.execute(
                 "select (select count(*) from marts.fct_apc_spell), "
-                "(select sum(cost) from marts.fct_apc_spell), "
+                "(select round(sum(cost), 2) from marts.fct_apc_spell), "
                 "(select count(*) from marts.fct_outpatient_attendance), "
                 "(select count(*) from marts.fct_ae_attendance), "
                 "(select sum(activity) from marts.mart_commissioning_summary)"

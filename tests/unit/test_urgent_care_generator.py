@@ -246,11 +246,11 @@ def test_the_sample_plan_writes_record_level_files_from_2022_and_stays_under_1_5
     geo = geography.build_geography(subs, _practice_counts(plan, len(subs), rng), rng)
     months = months_between(plan.start, plan.end)
     gaps = synth.write_urgent_care(geo, plan.seed, tmp_path, months, lambda *a: None, "sample")
-    assert {g[0] for g in gaps} == {
-        "ae_monthly_missing_provider",
-        "ecds_missing_provider_month",
-        "ecds_partial_submission",
-        "ecds_default_practice_codes",
+    assert {(g[0], g[1]) for g in gaps} == {
+        ("missing_provider_month", "ae_monthly"),
+        ("missing_provider_month", "ecds"),
+        ("partial_submission", "ecds"),
+        ("default_code", "ecds"),
     }
     ecds_months = sorted(p.name for p in (tmp_path / "ecds").iterdir())
     assert ecds_months == [f"{m:%Y-%m}" for m in months if m >= activity_base.FIRST_ACTIVITY_MONTH_SAMPLE]
