@@ -339,3 +339,23 @@ def test_unit_tests_hold_inside_any_monthly_window(workspace, first_run):
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "ERROR=0" in result.stdout and "PASS=" in result.stdout
+
+
+def test_planted_missing_submissions_are_rows_in_the_coverage_grid(workspace, first_run):
+    root, _, _ = workspace
+    planted = {
+        (g["feed"], g["org_code"], g["period"])
+        for g in __import__("json").loads((SAMPLE / "_manifest.json").read_text())["gaps"]
+        if g["kind"] in ("missing_provider_month", "missing_practice_month")
+        and g["feed"] in ("hes_apc", "hes_opa", "ecds", "epd")
+        and g["period"] == MONTHS[-1]  # the window's last month has two months of history
+    }
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as conn:
+        missing = set(
+            conn.execute(
+                "select feed, org_code, strftime(month, '%Y-%m') from marts.dq_submission_coverage "
+                "where status = 'missing'"
+            ).fetchall()
+        )
+    assert len(planted) == 3  # APC and ECDS trusts, an EPD practice
+    assert planted <= missing
