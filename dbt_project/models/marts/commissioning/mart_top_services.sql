@@ -66,8 +66,7 @@ ranked as (
 final as (
     select
         ranked.financial_year_start,
-        cast(year(ranked.financial_year_start) as varchar) || '/'
-        || right(cast(year(ranked.financial_year_start) + 1 as varchar), 2) as financial_year,
+        {{ financial_year_label('ranked.financial_year_start') }} as financial_year,
         ranked.area_level,
         ranked.area_code,
         ranked.spend_rank,

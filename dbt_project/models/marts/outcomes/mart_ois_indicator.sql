@@ -379,8 +379,7 @@ final as (
         with_parent.parent_area_code,
         coalesce(
             with_parent.period_label,
-            (year(with_parent.financial_year_start))::varchar || '/'
-            || right((year(with_parent.financial_year_start) + 1)::varchar, 2)
+            {{ financial_year_label('with_parent.financial_year_start') }}
         ) as period,
         with_parent.financial_year_start as period_start,
         with_parent.months_covered,

@@ -60,8 +60,7 @@ admission_costs as (
     select
         events.indicator_id,
         events.sub_icb_location_code,
-        cast(year(events.financial_year_start) as varchar) || '/'
-        || right(cast(year(events.financial_year_start) + 1 as varchar), 2) as period,
+        {{ financial_year_label('events.financial_year_start') }} as period,
         avg(spells.cost) as mean_cost_per_admission
     from {{ ref('int_ois_admission_events') }} as events
     inner join {{ ref('fct_apc_spell') }} as spells on events.spell_key = spells.spell_key

@@ -9,8 +9,7 @@ source as (
 renamed as (
     select
         _period as financial_year_start,
-        cast(year(_period) as varchar) || '/' || right(cast(year(_period) + 1 as varchar), 2)
-            as financial_year,
+        {{ financial_year_label('_period') }} as financial_year,
         hrg_code,
         hrg_name,
         outpatient_procedure_price,
