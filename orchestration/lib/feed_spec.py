@@ -13,6 +13,16 @@ from typing import Literal
 
 SqlType = Literal["VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "DATE", "BOOLEAN"]
 
+# Parse expressions feeds share (DuckDB over {v}, the trimmed published text).
+# A whole count: `12` or Excel's `12.0`; DuckDB's cast would round `12.5` silently, so it does not
+# parse. Negative counts parse, so validation suites can name them instead of quarantine hiding them.
+WHOLE_NUMBER = (
+    r"case when regexp_full_match({v}, '-?[0-9]+(\.0+)?') then cast(cast({v} as double) as bigint) end"
+)
+# A money amount: `1,453`, `£1,453.50`, `1453`, `-12.5` (thousands separators and £ stripped).
+_DIGITS = "regexp_replace({v}, '[£, ]', '', 'g')"
+AMOUNT = f"case when regexp_full_match({_DIGITS}, '-?[0-9]+(\\.[0-9]+)?') then cast({_DIGITS} as double) end"
+
 
 @dataclass(frozen=True)
 class Column:

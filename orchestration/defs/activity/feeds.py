@@ -26,11 +26,9 @@ handled in staging, because it is a value, not a gap.
 
 from __future__ import annotations
 
-from orchestration.lib.feed_spec import Column, FeedSpec, SchemaVariant
+from orchestration.lib.feed_spec import AMOUNT, WHOLE_NUMBER, Column, FeedSpec, SchemaVariant
 
 HES_DATE = "try_strptime({v}, ['%Y-%m-%d', '%d/%m/%Y', '%Y%m%d'])::date"
-WHOLE = r"case when regexp_full_match({v}, '-?[0-9]+(\.0+)?') then cast(cast({v} as double) as integer) end"
-MONEY = "try_cast(replace(replace({v}, ',', ''), '£', '') as double)"
 HES_NULLS = ("", "1800-01-01", "1801-01-01", "null", "NULL")
 
 N_DIAG, N_OPER = 20, 24
@@ -46,18 +44,24 @@ APC_COLUMNS = (
     Column("disdate", "DATE", HES_DATE, description="discharge date (end of spell); empty while in hospital"),
     Column("epistart", "DATE", HES_DATE, description="episode start"),
     Column("epiend", "DATE", HES_DATE, description="episode end"),
-    Column("epiorder", "INTEGER", WHOLE, description="position of the episode in its spell (1 = first)"),
-    Column("epistat", "INTEGER", WHOLE, description="3 = finished episode, 1 = unfinished"),
-    Column("spelbgin", "INTEGER", WHOLE, description="0 = not the first episode of the spell"),
+    Column(
+        "epiorder", "INTEGER", WHOLE_NUMBER, description="position of the episode in its spell (1 = first)"
+    ),
+    Column("epistat", "INTEGER", WHOLE_NUMBER, description="3 = finished episode, 1 = unfinished"),
+    Column("spelbgin", "INTEGER", WHOLE_NUMBER, description="0 = not the first episode of the spell"),
     Column("spelend", description="Y = last episode of the spell"),
-    Column("epidur", "INTEGER", WHOLE, description="episode duration, days"),
-    Column("spell_los", "INTEGER", WHOLE, description="spell length of stay, days (SUS Der_Spell_LoS)"),
+    Column("epidur", "INTEGER", WHOLE_NUMBER, description="episode duration, days"),
+    Column(
+        "spell_los", "INTEGER", WHOLE_NUMBER, description="spell length of stay, days (SUS Der_Spell_LoS)"
+    ),
     Column("admimeth", required=True, description="admission method (NHS DD METHOD OF ADMISSION)"),
     Column("admisorc", description="source of admission"),
     Column("classpat", description="patient classification: 1 ordinary, 2 day case, 3/4 regular attender"),
     Column("dismeth", description="discharge method (4 = died)"),
     Column("disdest", description="discharge destination"),
-    Column("startage", "INTEGER", WHOLE, description="age at episode start; 7001-7007 = under one year"),
+    Column(
+        "startage", "INTEGER", WHOLE_NUMBER, description="age at episode start; 7001-7007 = under one year"
+    ),
     Column("sex", description="1 male, 2 female, 0 not known, 9 not specified"),
     Column("gpprac", description="registered GP practice; V81997/V81998/V81999 are defaults"),
     Column("procode3", required=True, description="provider (trust) code, 3 characters"),
@@ -76,7 +80,7 @@ APC_COLUMNS = (
     Column("ccg_residence", description="commissioner of residence"),
     Column("lsoa11", description="LSOA 2011 of residence"),
     Column("activity_month", description="SUS Der_Activity_Month, YYYYMM"),
-    Column("sus_tariff_total", "DOUBLE", MONEY, description="SUS Tariff_Total_Payment, £ (when supplied)"),
+    Column("sus_tariff_total", "DOUBLE", AMOUNT, description="SUS Tariff_Total_Payment, £ (when supplied)"),
 )
 
 _HES_APC = {
@@ -241,7 +245,7 @@ OPA_COLUMNS = (
     Column("fyear", description="financial year, e.g. 2223"),
     Column("patient_id", description="pseudonymised patient id"),
     Column("apptdate", "DATE", HES_DATE, required=True, description="appointment date"),
-    Column("apptage", "INTEGER", WHOLE, description="age at appointment; 7001-7007 = under one year"),
+    Column("apptage", "INTEGER", WHOLE_NUMBER, description="age at appointment; 7001-7007 = under one year"),
     Column("sex", description="1 male, 2 female, 0 not known, 9 not specified"),
     Column("attended", description="5/6 attended, 3/7 did not attend, 2/4 cancelled, 0 not applicable"),
     Column("firstatt", description="1/3 first, 2/4 follow-up (3/4 by telephone or video), 5 RTT event"),

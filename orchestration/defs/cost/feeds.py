@@ -29,22 +29,18 @@ from __future__ import annotations
 
 import re
 
-from orchestration.lib.feed_spec import Column, FeedSpec, SchemaVariant
+from orchestration.lib.feed_spec import AMOUNT, Column, FeedSpec, SchemaVariant
 
 # --------------------------------------------------------------------------------------------
 # Value parsing (DuckDB expressions over {v}, the trimmed published text)
 # --------------------------------------------------------------------------------------------
 
-_NUMBER = r"-?[0-9]+(\.[0-9]+)?"  # a plain decimal, as a regular expression
-_DIGITS = "regexp_replace({v}, '[£, ]', '', 'g')"
-# A money amount or a count: `1,453`, `£1,453.50`, `1453` (workbook cells arrive as plain numbers).
-# Negative amounts parse, so the validation suite can name them instead of quarantine hiding them.
-AMOUNT = f"case when regexp_full_match({_DIGITS}, '{_NUMBER}') then cast({_DIGITS} as double) end"
 # `Yes` / `No` (the 3P SQL compares with 'yes' and 'Yes').
 YES_NO = "case when lower({v}) in ('yes', 'y') then true when lower({v}) in ('no', 'n') then false end"
 # The share applied for the reduced short-stay emergency price, as a fraction 0-1: a workbook cell
 # formatted as a percentage holds 0.28; a CSV re-save writes the displayed `28%`. A bare number
 # is taken as the fraction Excel stores, so a bare `28` is out of range and fails validation.
+_NUMBER = r"-?[0-9]+(\.[0-9]+)?"  # a plain decimal, as a regular expression
 _PERCENT_TEXT = "replace({v}, ' ', '')"
 SHARE = (
     f"case when regexp_full_match({_PERCENT_TEXT}, '{_NUMBER}%') "

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from orchestration.lib.feed_spec import Column, FeedSpec, SchemaVariant
+from orchestration.lib.feed_spec import WHOLE_NUMBER, Column, FeedSpec, SchemaVariant
 
 # '*' = suppressed (fewer than 5 responses, or secondary/cascade), '-' = undefined (0 responses).
 SUPPRESSED = ("", "*", "-")
@@ -48,7 +48,6 @@ MONTHS = (
 
 # Whole counts only: DuckDB's cast would round '12.5' to 13 silently. Negative counts parse so the
 # structure suite can name them; '12.0' (Excel's number style) is accepted.
-COUNT = r"case when regexp_full_match({v}, '-?[0-9]+(\.0+)?') then cast(cast({v} as double) as bigint) end"
 # Financial year as 2025_26 or 2024-25 (both seen); kept as published, checked for shape.
 FINANCIAL_YEAR = r"case when regexp_full_match({v}, '[0-9]{{4}}[-_][0-9]{{2}}') then {v} end"
 MONTH_NAME = "case when upper({v}) in (" + ", ".join(f"'{m}'" for m in MONTHS) + ") then upper({v}) end"
@@ -80,13 +79,13 @@ COLUMNS = (
     Column("org_code", required=True, description="trust code"),
     Column("org_name"),
     Column("title", description="Title (raw layout only; meaning not documented)"),
-    *(Column(name, "BIGINT", COUNT) for name in LIKERT),
-    Column("total_responses", "BIGINT", COUNT),
-    Column("total_eligible", "BIGINT", COUNT),
+    *(Column(name, "BIGINT", WHOLE_NUMBER) for name in LIKERT),
+    Column("total_responses", "BIGINT", WHOLE_NUMBER),
+    Column("total_eligible", "BIGINT", WHOLE_NUMBER),
     Column("response_rate", "DOUBLE", description="Total Responses / Total Eligible (raw layout only)"),
     Column("prop_pos", "DOUBLE", description="(Very Good + Good) / Total Responses, 0-1"),
     Column("prop_neg", "DOUBLE", description="(Poor + Very Poor) / Total Responses (published layout only)"),
-    *(Column(name, "BIGINT", COUNT) for name in MODES),
+    *(Column(name, "BIGINT", WHOLE_NUMBER) for name in MODES),
 )
 
 _MODE_HEADERS = {

@@ -33,7 +33,7 @@ fields of `UNIDENTIFIED DOCTORS` rows), never made NULL, so those rows are not l
 
 from __future__ import annotations
 
-from orchestration.lib.feed_spec import Column, FeedSpec, SchemaVariant
+from orchestration.lib.feed_spec import WHOLE_NUMBER, Column, FeedSpec, SchemaVariant
 
 # YEAR_MONTH as 201401 or 2014-01 (both seen in loaders); PDPI `PERIOD` as 201410.
 YEAR_MONTH = (
@@ -42,7 +42,6 @@ YEAR_MONTH = (
 )
 # Whole items only (DuckDB would round 2.5 silently); zero-padded 0000009 and 9.0 are accepted,
 # negative counts parse so the values suite can name them.
-ITEMS = r"case when regexp_full_match({v}, '-?[0-9]+(\.0+)?') then cast(cast({v} as double) as bigint) end"
 # UNIDENTIFIED is a boolean in the CKAN API; Y/N in some extracts.
 UNIDENTIFIED = (
     "case when upper({v}) in ('Y', 'TRUE', 'T', '1') then true "
@@ -71,7 +70,7 @@ COLUMNS = (
     Column("bnf_chapter_plus_code", description="e.g. '04: Central Nervous System'"),
     Column("snomed_code", description="dm+d SNOMED CT identifier, kept as text"),
     Column("quantity", "DOUBLE", description="quantity per item"),
-    Column("items", "BIGINT", ITEMS, required=True, description="prescription items"),
+    Column("items", "BIGINT", WHOLE_NUMBER, required=True, description="prescription items"),
     Column("total_quantity", "DOUBLE", description="QUANTITY x ITEMS as published"),
     Column("adq_usage", "DOUBLE", description="average daily quantities"),
     Column("nic", "DOUBLE", description="net ingredient cost, GBP"),

@@ -19,13 +19,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from orchestration.lib.feed_spec import Column, FeedSpec, SchemaVariant
-
-# Whole counts only: DuckDB's cast would round '12.5' silently. Negative numbers parse so the
-# suites can name them.
-WHOLE_NUMBER = (
-    r"case when regexp_full_match({v}, '-?[0-9]+(\.0+)?') then cast(cast({v} as double) as bigint) end"
-)
+from orchestration.lib.feed_spec import WHOLE_NUMBER, Column, FeedSpec, SchemaVariant
 
 _MONTHS = "JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER"
 # `MSitAE-APRIL-2025` (any case), or the TOTAL row's `TOTAL`/`Total`. Kept as published (a TOTAL
