@@ -21,6 +21,7 @@ from orchestration.defs.reference import assets as reference_assets
 from orchestration.defs.reference import schedules as reference_schedules
 from orchestration.defs.urgent_care import assets as urgent_care_assets
 from orchestration.lib import settings
+from orchestration.lib.freshness import freshness_checks, freshness_schedule
 from orchestration.lib.landing_sensor import build_landing_sensor
 
 settings.export_environment()
@@ -32,6 +33,9 @@ warehouse_job = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description="Load every feed, validate, and build every dbt model.",
 )
+
+feed_freshness_checks = freshness_checks(ALL_FEEDS)
+feed_freshness_schedule = freshness_schedule(feed_freshness_checks)
 
 defs = dg.Definitions(
     assets=[
@@ -45,8 +49,9 @@ defs = dg.Definitions(
         *prescribing_assets.assets,
         *dbt_assets.assets,
     ],
+    asset_checks=feed_freshness_checks,
     jobs=[warehouse_job, *reference_schedules.jobs, *public_health_assets.jobs],
-    schedules=[*reference_schedules.schedules, *public_health_assets.schedules],
+    schedules=[*reference_schedules.schedules, *public_health_assets.schedules, feed_freshness_schedule],
     sensors=[build_landing_sensor(ALL_FEEDS)],
     resources={
         "duckdb": DuckDBResource(

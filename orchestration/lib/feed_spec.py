@@ -126,6 +126,9 @@ class SchemaVariant:
         )
 
 
+MONTHLY_FRESHNESS_DAYS = (35, 45)
+
+
 @dataclass(frozen=True)
 class FeedSpec:
     """A publisher feed as it lands: file names, layout variants and canonical columns."""
@@ -153,6 +156,16 @@ class FeedSpec:
     max_quarantine_share: float = 0.5
     description: str = ""
     grain: tuple[str, ...] = field(default_factory=tuple)
+    # Days since the last load after which the feed is stale: (warn, error). Monthly feeds default
+    # to (35, 45); snapshot feeds state their own calendar, or None when they have no cadence to
+    # miss (a one-off release). dbt's source freshness states the same (a test compares them).
+    freshness_days: tuple[int, int] | None = None
+
+    @property
+    def freshness(self) -> tuple[int, int] | None:
+        if self.freshness_days is None and self.cadence == "monthly":
+            return MONTHLY_FRESHNESS_DAYS
+        return self.freshness_days
 
     @property
     def raw_table(self) -> str:

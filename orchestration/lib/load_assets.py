@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
 from orchestration.lib import landing, loader, validation
@@ -64,11 +65,54 @@ def suite_check_result(outcome: validation.SuiteOutcome, key: dg.AssetKey) -> dg
 def _validate(
     spec: FeedSpec, key: dg.AssetKey, database: str, first: date | None, last: date | None
 ) -> Iterator[dg.AssetCheckResult]:
+    """Run the feed's suites read-only, then keep each outcome in `meta.validation_result`
+    (the gap report lists the failed ones) and report it as an asset check."""
     from pathlib import Path
 
     with connect(Path(database), read_only=True) as conn:
-        for suite in validation.suite_files(spec.name):
-            yield suite_check_result(validation.run_suite(conn, suite, first, last), key)
+        outcomes = [
+            validation.run_suite(conn, suite, first, last) for suite in validation.suite_files(spec.name)
+        ]
+    with connect(Path(database)) as conn:
+        record_outcomes(conn, outcomes, first, last)
+    for outcome in outcomes:
+        yield suite_check_result(outcome, key)
+
+
+def record_outcomes(
+    conn: duckdb.DuckDBPyConnection,
+    outcomes: Sequence[validation.SuiteOutcome],
+    first: date | None,
+    last: date | None,
+) -> None:
+    """Replace the stored result of each suite for this period window."""
+    loader.ensure_meta(conn)
+    conn.execute("begin transaction")
+    for outcome in outcomes:
+        conn.execute(
+            "delete from meta.validation_result where suite = ? "
+            "and period_start is not distinct from ? and period_end is not distinct from ?",
+            [outcome.suite.name, first, last],
+        )
+        conn.execute(
+            "insert into meta.validation_result "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp())",
+            [
+                outcome.suite.feed,
+                outcome.suite.name,
+                check_name(outcome.suite),
+                outcome.severity if outcome.failed else outcome.suite.severity,
+                outcome.passed,
+                outcome.rows_validated,
+                outcome.evaluated,
+                len(outcome.failed),
+                sum(f.unexpected_count or 0 for f in outcome.failed),
+                "\n".join(f"{f.describe()} — {f.why}" for f in outcome.failed),
+                first,
+                last,
+            ],
+        )
+    conn.execute("commit")
 
 
 def _load_metadata(results: Sequence[loader.LoadResult]) -> dict[str, object]:

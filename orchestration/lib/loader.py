@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.feed_spec import FeedSpec, SchemaVariant
+from orchestration.lib.receipts import received_at
 
 META_DDL = """
 create schema if not exists raw;
@@ -45,7 +46,32 @@ create table if not exists meta.load_log (
     encoding varchar not null,
     rows_loaded bigint not null,
     rows_quarantined bigint not null,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    received_at timestamp
+);
+alter table meta.load_log add column if not exists received_at timestamp;
+create table if not exists meta.feed_catalog (
+    feed varchar primary key,
+    title varchar not null,
+    publisher varchar not null,
+    cadence varchar not null,
+    freshness_warn_days integer,
+    freshness_error_days integer
+);
+create table if not exists meta.validation_result (
+    feed varchar not null,
+    suite varchar not null,
+    check_name varchar not null,
+    severity varchar not null,
+    passed boolean not null,
+    rows_validated bigint not null,
+    expectations_evaluated integer not null,
+    expectations_failed integer not null,
+    unexpected_rows bigint,
+    failures varchar,
+    period_start date,
+    period_end date,
+    validated_at timestamp not null
 );
 create table if not exists meta.quarantine (
     feed varchar not null,
@@ -85,6 +111,7 @@ class DetectedFile:
     variant: SchemaVariant
     sha256: str
     bytes: int
+    received_at: datetime
 
 
 @dataclass
@@ -340,6 +367,11 @@ def ensure_raw_table(conn: duckdb.DuckDBPyConnection, spec: FeedSpec) -> None:
     """The feed's raw table (empty until its first load), with every column of the spec."""
     ensure_meta(conn)
     conn.execute(_raw_table_ddl(spec))
+    warn, error = spec.freshness or (None, None)
+    conn.execute(
+        "insert or replace into meta.feed_catalog values (?, ?, ?, ?, ?, ?)",
+        [spec.name, spec.title, spec.publisher, spec.cadence, warn, error],
+    )
     for col in spec.columns:  # a spec that gained a column keeps the existing table usable
         conn.execute(f"alter table {spec.raw_table} add column if not exists {col.name} {col.sql_type}")
 
@@ -363,7 +395,7 @@ def load_period(
         for index, path in enumerate(files):
             csv_path = stack.enter_context(readable_csv(path, spec))
             variant = detect_variant(spec, path, csv_path)
-            item = DetectedFile(path, variant, sha256_of(path), path.stat().st_size)
+            item = DetectedFile(path, variant, sha256_of(path), path.stat().st_size, received_at(path))
             detected.append(item)
             tag = f"{spec.name}_{index}"
             encodings.add(_read_with_encoding(conn, spec, item, csv_path, tag))
@@ -434,7 +466,7 @@ def load_period(
                 f"select count(*) from rejects_{spec.name} where source_file = ?", [item.path.name]
             ).fetchone()[0]
             conn.execute(
-                "insert into meta.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "insert into meta.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     spec.name,
                     period,
@@ -446,6 +478,7 @@ def load_period(
                     counts[0],
                     counts[1] + rejected,
                     loaded_at,
+                    item.received_at,
                 ],
             )
         conn.execute("commit")

@@ -74,6 +74,9 @@ class SuiteOutcome:
     rows_validated: int
     evaluated: int
     failed: list[FailedExpectation] = field(default_factory=list)
+    # The GX ExpectationSuiteValidationResult, kept so a run can be stored and rendered as Data
+    # Docs (orchestration/lib/data_docs.py).
+    gx_result: Any = None
 
     @property
     def passed(self) -> bool:
@@ -154,7 +157,9 @@ def run_suite(
         )
         if item.exception_info and item.exception_info.get("raised_exception"):
             failed[-1].why = f"expectation raised: {item.exception_info.get('exception_message')}"
-    return SuiteOutcome(suite, rows_validated=len(frame), evaluated=len(result.results), failed=failed)
+    return SuiteOutcome(
+        suite, rows_validated=len(frame), evaluated=len(result.results), failed=failed, gx_result=result
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -205,6 +205,7 @@ TARIFF_APC_PRICES = FeedSpec(
     ),
     workbook_sheets=APC_SHEETS,
     cadence="snapshot",
+    freshness_days=(380, 450),  # a release a year, loaded before the year starts
     null_tokens=TARIFF_NULL_TOKENS,
     description="Unit prices by HRG for each financial year (release folder <YYYY>-04): outpatient "
     "procedure, day case, ordinary elective and non-elective spells, trim points, long-stay and "
@@ -278,6 +279,7 @@ TARIFF_OP_ATTENDANCE_PRICES = FeedSpec(
     ),
     workbook_sheets=OP_SHEETS,
     cadence="snapshot",
+    freshness_days=(380, 450),  # a release a year, loaded before the year starts
     null_tokens=TARIFF_NULL_TOKENS,
     description="Outpatient attendance prices by treatment function for each financial year (release "
     "folder <YYYY>-04): first and follow-up, single and multi-professional.",
@@ -379,6 +381,7 @@ NCC_ORG_UNIT_COSTS = FeedSpec(
         "NCC_FY*_Org_File1*",
     ),
     cadence="snapshot",
+    freshness_days=(400, 550),  # annual, published 12-18 months after the year ends
     encoding="utf-8",  # UTF-8 with a BOM (costlens reads utf-8-sig); the loader strips it
     null_tokens=NCC_NULL_TOKENS,
     description="Activity and actual cost by trust, department, service and currency for one "

@@ -130,6 +130,7 @@ FINGERTIPS_DATA = FeedSpec(
     ),
     file_patterns=("*.csv",),
     cadence="snapshot",
+    freshness_days=(35, 45),  # the Fingertips site updates monthly
     files_per_period="all",
     null_tokens=SUPPRESSED,
     description="Indicator values by area, sex, age, category and period, as downloaded.",

@@ -110,6 +110,7 @@ EPRACCUR = FeedSpec(
     variants=(ODS_STANDARD,),
     file_patterns=("epraccur*.csv", "epraccur*.zip"),
     cadence="snapshot",
+    freshness_days=(100, 130),  # quarterly ODS releases
     encoding="latin-1",
     description="GP practices and other prescribing cost centres, one row per organisation per release.",
     grain=("organisation_code",),

@@ -1,58 +1,142 @@
-{#- Submission coverage: every organisation expected to submit a feed in a month, and whether
-    it did. An organisation is expected in a month when it submitted the feed in at least two
-    of the six months before (OpenPrescribing's practice × month grid, generalised to
-    providers). Volume is records (items for the EPD). Each
-    cell is present, missing (no records) or partial (under 60% of the organisation's own
-    trailing six-month median and more than 3 Poisson standard deviations below it), never
-    silently absent. Months before a feed's first delivery are not expected. -#}
-{%- set feeds = [
-    ('hes_apc', 'provider', 'stg_hes__apc_episodes', 'extract_month', 'provider_code', 'count(*)'),
-    ('hes_opa', 'provider', 'stg_hes__opa_appointments', 'extract_month', 'provider_code', 'count(*)'),
-    ('ecds', 'provider', 'stg_sus__ecds', 'period_month', 'provider_code', 'count(*)'),
-    ('epd', 'practice', 'stg_epd__prescribing', 'month', 'practice_code', 'sum(items)'),
-] %}
+{#- The expected-submissions spine: every file a feed should have delivered and every
+    organisation expected in it, per month, with a status, never silently absent.
+
+    File rows (org_type 'file', one per feed × period): present, missing (a monthly feed's
+    month with no file between its first and latest delivery) or late (arrived more than
+    7 days after the feed's usual lag: the median over its files of the days from the period's
+    start to arrival). A change of published layout from the month before is flagged.
+
+    Organisation rows: an organisation is expected in a month when it submitted the feed in at
+    least two of the six months before (OpenPrescribing's practice × month grid, generalised),
+    or, for list sizes, when the practice map of that month lists it. Each is present, missing
+    (no rows), zero (rows, but zero volume), or partial (under 60% of its own trailing
+    six-month median and more than 3.5 standard deviations below it, the deviation being the
+    larger of the Poisson one, √median, and the spread of its own history, 1.4826 × MAD). 3.5
+    rather than 3 deviations: over a national grid of ~10,000 organisation-months a one-sided
+    3σ rule raises ~13 false alarms a month by chance, 3.5σ ~2. Months before a feed's first
+    delivery are not expected. -#}
 with
 
-counts as (
-    {%- for feed, org_type, model, month_column, org_column, volume in feeds %}
-        select
-            '{{ feed }}' as feed,
-            '{{ org_type }}' as org_type,
-            {{ org_column }} as org_code,
-            {{ month_column }}::date as month,
-            {{ volume }} as records
-        from {{ ref(model) }}
-        where {{ org_column }} is not null and {{ org_column }} != '-'
-        group by all
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+volume as (
+    select * from {{ ref('int_dq_org_month_volume') }}
 ),
 
-feed_months as (
-    select distinct
+load_log as (
+    select * from {{ ref('stg_meta__load_log') }}
+),
+
+catalog as (
+    select * from {{ source('meta', 'feed_catalog') }}
+),
+
+practice_map as (
+    select * from {{ ref('stg_nhse__practice_map') }}
+),
+
+delivered_span as (
+    select
+        feed,
+        min(period_month) as first_month,
+        max(period_month) as last_month
+    from load_log
+    group by feed
+),
+
+monthly_feed_months as (
+    {#- every month between a monthly feed's first and latest delivered period #}
+    select
+        catalog.feed,
+        unnest(
+            generate_series(delivered_span.first_month, delivered_span.last_month, interval 1 month)
+        )::date as month
+    from catalog
+    inner join delivered_span
+        on catalog.feed = delivered_span.feed
+    where catalog.cadence = 'monthly'
+),
+
+file_months as (
+    select
         feed,
         month
-    from counts
+    from monthly_feed_months
+    union
+    select
+        feed,
+        period_month as month
+    from load_log
+),
+
+files as (
+    select
+        file_months.feed,
+        file_months.month,
+        load_log.rows_loaded,
+        load_log.received_at,
+        load_log.lag_days,
+        load_log.schema_variant,
+        median(load_log.lag_days) over (partition by file_months.feed) as usual_lag_days,
+        lag(load_log.schema_variant) over (
+            partition by file_months.feed order by file_months.month
+        ) as previous_schema_variant
+    from file_months
+    left join load_log
+        on
+            file_months.feed = load_log.feed
+            and file_months.month = load_log.period_month
+),
+
+file_rows as (
+    select
+        feed,
+        'file' as org_type,
+        feed as org_code,
+        month,
+        coalesce(rows_loaded, 0) as records,
+        null::double as usual_records,
+        null::double as share_of_usual,
+        case
+            when received_at is null then 'missing'
+            when lag_days > usual_lag_days + 7 then 'late'
+            else 'present'
+        end as status,
+        case
+            when received_at is null then 'no file for the month between the first and latest delivery'
+            when lag_days > usual_lag_days + 7
+                then
+                    'arrived ' || lag_days || ' days after the start of the period; '
+                    || 'the feed usually arrives after ' || usual_lag_days || ' days'
+        end as status_reason,
+        received_at,
+        lag_days,
+        usual_lag_days,
+        schema_variant,
+        coalesce(schema_variant != previous_schema_variant, false) as schema_variant_changed
+    from files
+),
+
+delivered_months as (
+    {#- organisations are expected only in the months the feed was due #}
+    select
+        feed,
+        month
+    from file_months
 ),
 
 expected_after_submissions as (
-    {#- a delivered month of the feed when the organisation submitted in at least two of the
-        six months before (a one-off code is not expected again) #}
     select
-        counts.feed,
-        counts.org_type,
-        counts.org_code,
-        feed_months.month,
+        volume.feed,
+        volume.org_type,
+        volume.org_code,
+        delivered_months.month,
         count(*) as recent_submissions
-    from counts
-    inner join feed_months
+    from volume
+    inner join delivered_months
         on
-            counts.feed = feed_months.feed
-            and counts.month < feed_months.month
-            and feed_months.month <= counts.month + interval 6 month
-    group by counts.feed, counts.org_type, counts.org_code, feed_months.month
+            volume.feed = delivered_months.feed
+            and volume.month < delivered_months.month
+            and delivered_months.month <= volume.month + interval 6 month
+    group by volume.feed, volume.org_type, volume.org_code, delivered_months.month
 ),
 
 expected as (
@@ -64,24 +148,37 @@ expected as (
     from expected_after_submissions
     where recent_submissions >= 2
     union
+    {#- a practice the month's practice map lists is expected in that month's list sizes #}
+    select
+        'gp_registered_patients' as feed,
+        'practice' as org_type,
+        practice_map.practice_code as org_code,
+        practice_map.month
+    from practice_map
+    inner join delivered_months
+        on
+            delivered_months.feed = 'gp_registered_patients'
+            and practice_map.month = delivered_months.month
+    union
     select
         feed,
         org_type,
         org_code,
         month
-    from counts
+    from volume
 ),
 
 cells as (
     select
         expected.*,
-        coalesce(counts.records, 0) as records
+        coalesce(volume.source_rows, 0) as source_rows,
+        coalesce(volume.records, 0) as records
     from expected
-    left join counts
+    left join volume
         on
-            expected.feed = counts.feed
-            and expected.org_code = counts.org_code
-            and expected.month = counts.month
+            expected.feed = volume.feed
+            and expected.org_code = volume.org_code
+            and expected.month = volume.month
 ),
 
 with_history as (
@@ -91,11 +188,25 @@ with_history as (
             partition by feed, org_code
             order by month
             range between interval 6 month preceding and interval 1 month preceding
-        ) as usual_records
+        ) as usual_records,
+        1.4826 * mad(records) over (
+            partition by feed, org_code
+            order by month
+            range between interval 6 month preceding and interval 1 month preceding
+        ) as history_sigma
     from cells
 ),
 
-final as (
+judged as (
+    select
+        *,
+        usual_records >= 20
+        and records < 0.6 * usual_records
+        and usual_records - records > 3.5 * greatest(sqrt(usual_records), history_sigma) as is_partial
+    from with_history
+),
+
+org_rows as (
     select
         feed,
         org_type,
@@ -105,23 +216,28 @@ final as (
         usual_records,
         records / nullif(usual_records, 0) as share_of_usual,
         case
-            when records = 0 then 'missing'
-            when
-                usual_records >= 20
-                and records < 0.6 * usual_records
-                and usual_records - records > 3 * sqrt(usual_records)
-                then 'partial'
+            when source_rows = 0 then 'missing'
+            when records = 0 then 'zero'
+            when is_partial then 'partial'
             else 'present'
         end as status,
         case
-            when records = 0 then 'no records from an organisation that submitted in the previous six months'
-            when
-                usual_records >= 20
-                and records < 0.6 * usual_records
-                and usual_records - records > 3 * sqrt(usual_records)
-                then records || ' records against a usual ' || usual_records
-        end as status_reason
-    from with_history
+            when source_rows = 0 then 'no records from an organisation expected this month'
+            when records = 0 then 'rows submitted, but every count is zero'
+            when is_partial then records || ' against a usual ' || usual_records
+        end as status_reason,
+        null::timestamp as received_at,
+        null::integer as lag_days,
+        null::double as usual_lag_days,
+        null::varchar as schema_variant,
+        null::boolean as schema_variant_changed
+    from judged
+),
+
+final as (
+    select * from file_rows
+    union all
+    select * from org_rows
 )
 
 select * from final

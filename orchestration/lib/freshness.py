@@ -1,0 +1,96 @@
+"""Feed freshness as Dagster asset checks: days since the feed was last loaded (the `loaded_at`
+the loader stamps in `meta.load_log`, the same time dbt's source freshness reads from
+`_loaded_at`) against the feed's cadence (`FeedSpec.freshness`: monthly feeds warn after 35
+days and fail after 45; annual and quarterly feeds state their own calendar).
+
+Dagster's `build_last_update_freshness_checks` takes one threshold per check and judges the
+asset's materialisation time; a feed needs a warning and an error threshold and is judged on
+when its data were loaded, so the check is written here. The checks run after each load and
+every morning (`freshness_schedule`), so a feed that stopped arriving is flagged even when
+nothing runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from orchestration.lib.feed_spec import FeedSpec
+from orchestration.lib.warehouse import WRITER_POOL, table_exists
+
+CHECK_NAME = "freshness"
+
+
+def judge(spec: FeedSpec, last_loaded: datetime | None, now: datetime) -> tuple[bool, str, float | None]:
+    """(passed, severity 'warn'|'error', days since the last load) for a feed's freshness."""
+    warn_days, error_days = spec.freshness
+    if last_loaded is None:
+        return False, "error", None
+    age = (now - last_loaded).total_seconds() / 86400
+    if age <= warn_days:
+        return True, "warn", age
+    return False, "warn" if age <= error_days else "error", age
+
+
+def freshness_check(spec: FeedSpec) -> dg.AssetChecksDefinition:
+    warn_days, error_days = spec.freshness
+    key = dg.AssetKey(["raw", spec.name])
+
+    @dg.asset_check(
+        asset=key,
+        name=CHECK_NAME,
+        description=f"{spec.title}: loaded within {warn_days} days (warn) / {error_days} days (error).",
+        pool=WRITER_POOL,
+    )
+    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        with duckdb.get_connection() as conn:
+            row = (
+                conn.execute(
+                    "select max(loaded_at), max(_period) from meta.load_log where feed = ?", [spec.name]
+                ).fetchall()[0]
+                if table_exists(conn, "meta", "load_log")
+                else (None, None)
+            )
+        passed, severity, age = judge(spec, row[0], now)
+        return dg.AssetCheckResult(
+            passed=passed,
+            severity=dg.AssetCheckSeverity.ERROR if severity == "error" else dg.AssetCheckSeverity.WARN,
+            description=(
+                "never loaded"
+                if age is None
+                else f"last loaded {age:.0f} days ago (warn after {warn_days}, error after {error_days})"
+            ),
+            metadata={
+                "last_loaded_at": dg.MetadataValue.text(str(row[0]) if row[0] else "never"),
+                "latest_period": dg.MetadataValue.text(f"{row[1]:%Y-%m}" if row[1] else "none"),
+                "days_since_load": round(age, 1) if age is not None else -1,
+                "warn_after_days": warn_days,
+                "error_after_days": error_days,
+            },
+        )
+
+    return _check
+
+
+def freshness_checks(specs: Sequence[FeedSpec]) -> list[dg.AssetChecksDefinition]:
+    """One freshness check per feed that has a cadence to keep."""
+    return [freshness_check(spec) for spec in specs if spec.freshness]
+
+
+def freshness_schedule(checks: Sequence[dg.AssetChecksDefinition]) -> dg.ScheduleDefinition:
+    job = dg.define_asset_job(
+        "feed_freshness",
+        selection=dg.AssetSelection.checks(*checks),
+        description="Check every feed's freshness against its publication cadence.",
+    )
+    return dg.ScheduleDefinition(
+        name="feed_freshness_schedule",
+        job=job,
+        cron_schedule="0 7 * * *",
+        execution_timezone="Europe/London",
+        description="Every morning: which feeds have not been loaded within their cadence.",
+    )
