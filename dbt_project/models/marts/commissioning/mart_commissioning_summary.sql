@@ -1,8 +1,14 @@
 {#- Activity and spend per sub-ICB location and ICB (today's geography), month, setting and
     point of delivery, with rates per 1,000 registered patients and spend per age-sex weighted
     head (dim_age_sex_cost_weight). Activity that cannot be attributed to a sub-ICB location is
-    reported under area_code 'unattributed' so totals reconcile. -#}
+    reported under area_code 'unattributed' so totals reconcile. A number that a data gap
+    touches says so (is_provisional, data_gap_note: int_dq_gap_notes): the setting's own feed,
+    or the list sizes and practice map every rate and attribution rests on. -#}
 {%- set levels = [('sub_icb_location', 'sub_icb_location_code'), ('icb', 'icb_code')] %}
+{%- set setting_feeds = [
+    ('admitted_care', 'hes_apc'), ('outpatients', 'hes_opa'), ('urgent_and_emergency_care', 'ecds'),
+    ('primary_care_prescribing', 'epd'),
+] %}
 with
 
 activity as (
@@ -83,14 +89,58 @@ unioned as (
     {%- endfor %}
 ),
 
+gap_notes as (
+    select * from {{ ref('int_dq_gap_notes') }}
+),
+
+setting_gaps as (
+    {%- for setting, feed in setting_feeds %}
+        select
+            '{{ setting }}' as setting,
+            area_level,
+            area_code,
+            month,
+            is_provisional,
+            gaps
+        from gap_notes
+        where feed in ('{{ feed }}', 'gp_registered_patients', 'gp_practice_map')
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
+notes as (
+    select
+        setting,
+        area_level,
+        area_code,
+        month,
+        bool_or(is_provisional) as is_provisional,
+        string_agg(gaps, '; ' order by gaps) as gaps
+    from setting_gaps
+    group by all
+),
+
 final as (
     select
-        *,
-        1000.0 * activity / nullif(registered_patients, 0) as activity_per_1000_patients,
-        cost / nullif(registered_patients, 0) as cost_per_head,
-        cost / nullif(weighted_patients, 0) as cost_per_weighted_head,
-        unpriced_activity / nullif(activity, 0) as unpriced_share
+        unioned.*,
+        1000.0 * unioned.activity / nullif(unioned.registered_patients, 0) as activity_per_1000_patients,
+        unioned.cost / nullif(unioned.registered_patients, 0) as cost_per_head,
+        unioned.cost / nullif(unioned.weighted_patients, 0) as cost_per_weighted_head,
+        unioned.unpriced_activity / nullif(unioned.activity, 0) as unpriced_share,
+        coalesce(notes.is_provisional, false) as is_provisional,
+        case
+            when notes.is_provisional then 'Provisional: ' || notes.gaps
+            when notes.gaps is not null then 'Check: ' || notes.gaps
+        end as data_gap_note
     from unioned
+    left join notes
+        on
+            unioned.setting = notes.setting
+            and unioned.area_level = notes.area_level
+            and unioned.area_code = notes.area_code
+            and unioned.month = notes.month
 )
 
 select * from final

@@ -10,7 +10,10 @@
     - fingertips: values and limits as OHID publishes them; the comparisons recomputed here.
     Comparisons follow Fingertips (stats.compare_with_benchmark): the benchmark inside the
     area's interval is Similar; otherwise Better/Worse by polarity. Parents: practice →
-    sub-ICB location → ICB → region → England. -#}
+    sub-ICB location → ICB → region → England. A value that a data gap touches (a submission
+    of the indicator's source feed, or of the list sizes under a registered-population
+    denominator, missing or doubtful in a month of its period: int_dq_gap_notes) says so in
+    value_note; a practice carries its sub-ICB location's gaps. -#}
 {%- set ci = [('95', 0.95), ('998', 0.998)] %}
 with
 
@@ -34,6 +37,33 @@ practices as (
         practice_code,
         sub_icb_location_code
     from {{ ref('dim_practice') }}
+),
+
+gap_notes as (
+    select * from {{ ref('int_dq_gap_notes') }}
+),
+
+indicator_gaps as (
+    {#- per indicator, area and financial year: the gaps in the feeds it is computed from #}
+    select
+        indicators.indicator_id,
+        gap_notes.area_level,
+        gap_notes.area_code,
+        {{ financial_year_start('gap_notes.month') }} as financial_year_start,
+        bool_or(gap_notes.is_provisional) as is_provisional,
+        string_agg(
+            distinct gap_notes.gaps || ' in ' || strftime(gap_notes.month, '%Y-%m'), '; '
+            order by gap_notes.gaps || ' in ' || strftime(gap_notes.month, '%Y-%m')
+        ) as gaps
+    from indicators
+    inner join gap_notes
+        on
+            indicators.source = gap_notes.feed
+            or (
+                indicators.denominator = 'registered_population'
+                and gap_notes.feed = 'gp_registered_patients'
+            )
+    group by all
 ),
 
 -- ---- directly standardised rates --------------------------------------------------------
@@ -426,6 +456,12 @@ final as (
                 when
                     indicators.certainty = 'unverified'
                     then 'Definition unverified (see seed ois_indicators)'
+            end,
+            case
+                when
+                    indicator_gaps.is_provisional
+                    then 'Provisional, data gap upstream: ' || indicator_gaps.gaps
+                when indicator_gaps.gaps is not null then 'Data gap upstream: ' || indicator_gaps.gaps
             end
         ) as value_note,
         indicators.certainty as definition_certainty
@@ -442,6 +478,18 @@ final as (
             and with_parent.financial_year_start = parent.financial_year_start
             and with_parent.parent_area_level = parent.area_level
             and with_parent.parent_area_code = parent.area_code
+    left join indicator_gaps
+        on
+            with_parent.indicator_id = indicator_gaps.indicator_id
+            and with_parent.financial_year_start = indicator_gaps.financial_year_start
+            and indicator_gaps.area_level
+            = case with_parent.area_level
+                when 'gp_practice' then 'sub_icb_location' else with_parent.area_level
+            end
+            and indicator_gaps.area_code
+            = case with_parent.area_level
+                when 'gp_practice' then with_parent.parent_area_code else with_parent.area_code
+            end
 )
 
 select * from final
