@@ -12,6 +12,7 @@ export GX_ANALYTICS_ENABLED := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test install format ui sample benchmark clean
+CHROMIUM := /usr/bin/chromium
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -25,6 +26,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# Debian's headless Chromium renders the gap report in its test (the only browser the tests use).
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the gap-report test …"
+	@SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	$$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+	{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }
+
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	@cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
@@ -37,7 +45,7 @@ run: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 	$(BIN)/python -m orchestration.run_all
 
 ## Lint Python and SQL, then run the whole pytest suite.
-test: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
+test: install $(CHROMIUM) $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests --processes 2

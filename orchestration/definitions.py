@@ -11,6 +11,7 @@ from dagster_duckdb import DuckDBResource
 from orchestration.defs.activity import assets as activity_assets
 from orchestration.defs.catalog import ALL_FEEDS
 from orchestration.defs.cost import assets as cost_assets
+from orchestration.defs.data_quality import assets as data_quality_assets
 from orchestration.defs.dbt import assets as dbt_assets
 from orchestration.defs.dbt.project import dbt_resource
 from orchestration.defs.experience import assets as experience_assets
@@ -48,6 +49,7 @@ defs = dg.Definitions(
         *cost_assets.assets,
         *prescribing_assets.assets,
         *dbt_assets.assets,
+        *data_quality_assets.assets,
     ],
     asset_checks=feed_freshness_checks,
     jobs=[warehouse_job, *reference_schedules.jobs, *public_health_assets.jobs],

@@ -18,11 +18,13 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from orchestration.lib import landing, loader, validation
+from orchestration.lib import data_docs, landing, loader, settings, validation
 from orchestration.lib.dbt_vars import months_between
 from orchestration.lib.feed_spec import FeedSpec
 from orchestration.lib.partitions import MONTHLY
 from orchestration.lib.warehouse import WRITER_POOL, connect
+
+DATA_DOCS_DIR = "data_docs"
 
 
 def check_name(suite: validation.SuiteFile) -> str:
@@ -66,7 +68,8 @@ def _validate(
     spec: FeedSpec, key: dg.AssetKey, database: str, first: date | None, last: date | None
 ) -> Iterator[dg.AssetCheckResult]:
     """Run the feed's suites read-only, then keep each outcome in `meta.validation_result`
-    (the gap report lists the failed ones) and report it as an asset check."""
+    (the gap report lists the failed ones) and for the GX Data Docs, and report it as an asset
+    check."""
     from pathlib import Path
 
     with connect(Path(database), read_only=True) as conn:
@@ -75,6 +78,8 @@ def _validate(
         ]
     with connect(Path(database)) as conn:
         record_outcomes(conn, outcomes, first, last)
+    run_name = f"{spec.name} {first:%Y-%m}…{last:%Y-%m}" if first and last else f"{spec.name} releases"
+    data_docs.store(outcomes, settings.reports_dir() / DATA_DOCS_DIR, run_name=run_name)
     for outcome in outcomes:
         yield suite_check_result(outcome, key)
 

@@ -19,8 +19,10 @@ SEEDS_DIR = REPO_ROOT / "seeds"
 
 WAREHOUSE_ENV = "WAREHOUSE_PATH"
 LANDING_ENV = "LANDING_DIR"
+REPORTS_ENV = "REPORTS_DIR"
 DEFAULT_WAREHOUSE = "warehouse/commissioning.duckdb"
 DEFAULT_LANDING = "seeds/landing"
+DEFAULT_REPORTS = "reports"
 
 # The first month of the monthly partitions. Earlier publisher files are still loadable by
 # widening this; the shipped sample starts here.
@@ -58,6 +60,11 @@ def landing_dir() -> Path:
     return _resolve(os.environ.get(LANDING_ENV, DEFAULT_LANDING))
 
 
+def reports_dir() -> Path:
+    """Where the gap report and the GX Data Docs are written (static HTML, opens without a server)."""
+    return _resolve(os.environ.get(REPORTS_ENV, DEFAULT_REPORTS))
+
+
 def export_environment() -> None:
     """Pin absolute paths and telemetry switches into the environment dbt subprocesses inherit.
 
@@ -69,6 +76,7 @@ def export_environment() -> None:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     os.environ[WAREHOUSE_ENV] = str(warehouse)
     os.environ[LANDING_ENV] = str(landing_dir())
+    os.environ[REPORTS_ENV] = str(reports_dir())
     # dagster-dbt calls `dbt` by name (e.g. `prepare_if_dev` under `dagster dev`): make the dbt
     # installed beside this interpreter findable even when the venv is not activated.
     bin_dir = str(Path(sys.executable).parent)

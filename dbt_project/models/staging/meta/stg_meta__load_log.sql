@@ -1,6 +1,28 @@
 {#- The load log per feed × period: when its files arrived, the lag from the period's start,
     and the layout they matched. Loads before received_at was recorded count as received when
-    loaded. -#}
+    loaded. It is built after every load of the run (the depends_on lines below: the load log
+    is written by the load assets, which dbt cannot see), so the data-gap marts judge the run's
+    files, never a half-loaded warehouse. -#}
+-- depends_on: {{ source('raw', 'ods_epraccur') }}
+-- depends_on: {{ source('raw', 'ods_eccg') }}
+-- depends_on: {{ source('raw', 'gp_practice_map') }}
+-- depends_on: {{ source('raw', 'gp_registered_patients') }}
+-- depends_on: {{ source('raw', 'fingertips_indicator_data') }}
+-- depends_on: {{ source('raw', 'fingertips_indicator_metadata') }}
+-- depends_on: {{ source('raw', 'iod_file7') }}
+-- depends_on: {{ source('raw', 'ons_lsoa_commissioner_lookup') }}
+-- depends_on: {{ source('raw', 'ons_mid_year_population') }}
+-- depends_on: {{ source('raw', 'gpps_practice_results') }}
+-- depends_on: {{ source('raw', 'fft_inpatient') }}
+-- depends_on: {{ source('raw', 'fft_ae') }}
+-- depends_on: {{ source('raw', 'hes_apc') }}
+-- depends_on: {{ source('raw', 'hes_opa') }}
+-- depends_on: {{ source('raw', 'ae_monthly') }}
+-- depends_on: {{ source('raw', 'ecds') }}
+-- depends_on: {{ source('raw', 'tariff_apc_prices') }}
+-- depends_on: {{ source('raw', 'tariff_op_attendance_prices') }}
+-- depends_on: {{ source('raw', 'ncc_org_unit_costs') }}
+-- depends_on: {{ source('raw', 'epd') }}
 with
 
 source as (
