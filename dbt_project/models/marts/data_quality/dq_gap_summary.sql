@@ -26,6 +26,10 @@ anomalies as (
     select * from {{ ref('dq_volume_anomaly') }}
 ),
 
+items as (
+    select * from {{ ref('dq_item_completeness') }}
+),
+
 catchment as (
     select * from {{ ref('int_dq_provider_catchment') }}
     where share >= 0.05
@@ -122,6 +126,18 @@ org_gaps as (
         replace(anomaly_kind, '_', ' ') || ' (' || detail || ')' as what
     from anomalies
     where not is_explained
+    union all
+    select
+        feed,
+        'provider' as org_type,
+        provider_code as org_code,
+        month,
+        case when defaults_in_excess > 0 then 'default_codes' else 'low_item_completeness' end as gap_kind,
+        'warn' as severity,
+        null::double as records_absent,
+        data_item || ' (' || source_column || '): ' || status_reason as what
+    from items
+    where status = 'low'
 ),
 
 placed as (
@@ -222,10 +238,32 @@ file_rows as (
         and (coverage.status in ('missing', 'late') or coverage.schema_variant_changed)
 ),
 
+extract_rows as (
+    {#- a field absent from a whole month's extract: every area, every provider #}
+    select
+        'ENGLAND' as sub_icb_location_code,
+        items.month,
+        items.feed,
+        'item_not_in_extract' as gap_kind,
+        items.feed as org_code,
+        'warn' as severity,
+        null::double as expected_records_absent,
+        any_value(feed_outputs.affected_outputs) as affected_outputs,
+        any_value(feed_outputs.feed_title) || ' extract for ' || strftime(items.month, '%Y-%m')
+        || ' came without ' || items.source_column || ' (' || replace(items.data_item, '_', ' ')
+        || ') for all ' || count(*) || ' providers: figures that use it are incomplete' as message
+    from items
+    inner join feed_outputs on items.feed = feed_outputs.feed
+    where items.status = 'not_in_extract'
+    group by items.month, items.feed, items.source_column, items.data_item
+),
+
 all_rows as (
     select * from org_rows
     union all
     select * from file_rows
+    union all
+    select * from extract_rows
 ),
 
 final as (
