@@ -30,6 +30,11 @@ items as (
     select * from {{ ref('dq_item_completeness') }}
 ),
 
+attribution as (
+    select * from {{ ref('dq_attribution_gap') }}
+    where is_material
+),
+
 catchment as (
     select * from {{ ref('int_dq_provider_catchment') }}
     where share >= 0.05
@@ -138,6 +143,21 @@ org_gaps as (
         data_item || ' (' || source_column || '): ' || status_reason as what
     from items
     where status = 'low'
+    union all
+    select
+        feed,
+        org_type,
+        org_code,
+        month,
+        case
+            when reason = 'default_practice_code' then 'default_codes'
+            when reason = 'no_practice_or_commissioner' then 'unattributed_activity'
+            else 'unknown_organisation'
+        end as gap_kind,
+        'warn' as severity,
+        null::double as records_absent,
+        replace(reason, '_', ' ') || ': ' || detail as what
+    from attribution
 ),
 
 placed as (
@@ -176,6 +196,14 @@ placed as (
     from org_gaps
     left join sub_icbs on org_gaps.org_code = sub_icbs.commissioner_code
     where org_gaps.org_type = 'commissioner'
+    union all
+    {#- an LSOA no lookup places belongs to no area yet #}
+    select
+        'ENGLAND' as sub_icb_location_code,
+        org_gaps.*,
+        1.0 as share
+    from org_gaps
+    where org_gaps.org_type = 'lsoa'
 ),
 
 org_rows as (
