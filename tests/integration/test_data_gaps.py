@@ -78,6 +78,9 @@ def _found(gap: dict, detections: list[tuple[str, str, str, str]], suites: list[
         elif kind == "renamed_column_variant":
             if check == "layout_change":
                 return True
+        elif kind == "late_file":
+            if check == "coverage_late":
+                return True
         elif d_org == org:
             return True
     # codes a check lists rather than counts (PCN_CODE U in the practice map)
@@ -122,6 +125,8 @@ def test_no_clean_organisation_is_flagged(judged):
         by_check[check].append((feed, org, period))
         if check == "layout_change":
             ok = (feed, period) in planted_files or (feed, period) in REAL_LAYOUT_CHANGES
+        elif org == feed:  # a whole file (late or missing)
+            ok = (feed, period) in planted_files
         elif check.startswith("item_not_in_extract"):
             ok = (feed, period) in planted_files
         elif check == "attribution_unknown_commissioner_code" and period in unknown_code_months:
