@@ -1,9 +1,16 @@
-"""Test helpers: sample landing files (the project's own generated sample) as text."""
+"""Test helpers: sample landing files (the project's own generated sample) as text, and pages as
+headless Chromium renders them."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import tempfile
+import time
 import zipfile
 from pathlib import Path
+
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = REPO_ROOT / "seeds" / "landing"
@@ -22,3 +29,42 @@ def write(path: Path, text: str, encoding: str = "latin-1") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode(encoding))
     return path
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def dump_dom(page: Path) -> str:
+    """The DOM headless Chromium builds from a local file (no server, no network)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs it (Debian package chromium)")
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        started = time.monotonic()
+        done = subprocess.run(
+            [
+                str(CHROMIUM),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--dump-dom",
+                page.resolve().as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, f"chromium failed on {page}: {done.stderr[-2000:]}"
+    assert done.stdout.strip(), f"chromium returned no DOM for {page} after {time.monotonic() - started:.1f}s"
+    return done.stdout
+
+
+def text(html: str) -> str:
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))

@@ -7,13 +7,14 @@ planted gap must be found by the mart meant to find it (recall), while nothing e
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.helpers import SAMPLE
+from tests.helpers import SAMPLE, dump_dom, text
 
 pytestmark = pytest.mark.e2e
 
@@ -158,3 +159,30 @@ def test_the_gap_summary_says_what_cannot_be_trusted_per_area(sample_warehouse):
     )
     assert "expected episodes absent" in message
     assert "missing submission (hes_apc RA0)" in note and note.startswith("Provisional")
+
+
+def test_the_run_writes_a_gap_report_a_browser_shows(sample_warehouse):
+    """`make run` ends with the gap report: latest.html leads to the run's page, which names the
+    planted missing submissions in its heat-map and links a page per sub-ICB location."""
+    reports = sample_warehouse.parent / "reports"
+    latest = (reports / "gap_report" / "latest.html").read_text()
+    (target,) = re.findall(r'url=([^"]+)"', latest)
+    index = reports / "gap_report" / target
+    page = text(dump_dom(index))
+    assert "What cannot be trusted" in page
+    assert "RA0" in page and "L81014" in page and "B83005" in page
+    with duckdb.connect(str(sample_warehouse), read_only=True) as conn:
+        areas = {
+            code
+            for (code,) in conn.execute(
+                "select distinct sub_icb_location_code from marts.dq_gap_summary "
+                "where sub_icb_location_code != 'ENGLAND'"
+            ).fetchall()
+        }
+    pages = {p.stem for p in (index.parent / "sub_icb").glob("*.html")}
+    assert areas <= pages
+    area_page = text(dump_dom(index.parent / "sub_icb" / "06Q.html"))
+    assert "provider RA0 in 2022-07: missing" in area_page
+    assert (
+        reports / "data_docs" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    ).is_file()

@@ -8,50 +8,15 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import tempfile
 import time
 from datetime import date
 from html.parser import HTMLParser
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from orchestration.defs.data_quality.gap_report import MAX_HEATMAP_ORGS, render_gap_report
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-def dump_dom(page: Path) -> str:
-    """The DOM headless Chromium builds from a local file (no server, no network)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs it (Debian package chromium)")
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        started = time.monotonic()
-        done = subprocess.run(
-            [
-                str(CHROMIUM),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                "--dump-dom",
-                page.resolve().as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    assert done.returncode == 0, f"chromium failed on {page}: {done.stderr[-2000:]}"
-    assert done.stdout.strip(), f"chromium returned no DOM for {page} after {time.monotonic() - started:.1f}s"
-    return done.stdout
+from tests.helpers import dump_dom, text
 
 
 class Elements(HTMLParser):
@@ -80,11 +45,6 @@ class Elements(HTMLParser):
 
     def find(self, tag: str, **attrs) -> list[dict]:
         return [e for e in self.elements if e["tag"] == tag and all(e.get(k) == v for k, v in attrs.items())]
-
-
-def text(html: str) -> str:
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
 
 
 # --- a warehouse with the dq_ tables in their contract shapes ---------------------------------
