@@ -48,6 +48,10 @@ create table intermediate.int_ois_rate_inputs (indicator_id varchar, financial_y
 create table intermediate.int_ois_readmissions (indicator_id varchar, spell_key varchar, discharge_date date,
   discharge_month date, financial_year_start date, practice_code varchar, sub_icb_location_code varchar,
   icb_code varchar, region_code varchar, sex varchar, age integer, is_readmitted boolean);
+create table intermediate.int_dq_gap_notes (area_level varchar, area_code varchar, month date,
+  feed varchar, is_provisional boolean, gaps varchar);
+insert into intermediate.int_dq_gap_notes values
+  ('sub_icb_location', 'T1', date '2022-07-01', 'hes_apc', true, 'missing submission (hes_apc RX1)');
 create table marts.fct_patient_experience (source varchar, measure varchar, org_level varchar,
   org_code varchar, period varchar, period_start date, responses bigint, positive_responses bigint);
 insert into marts.fct_patient_experience values
@@ -158,3 +162,14 @@ def test_a_count_above_its_base_is_not_a_proportion(mart):
         england["count"] == 162 and england["denominator"] == 210
     )  # England adds the practices as published
     assert not mart[["value", "lower_ci_95", "upper_ci_95"]].isin([float("inf"), float("-inf")]).any().any()
+
+
+def test_a_value_built_on_a_missing_submission_says_so(mart):
+    """int_dq_gap_notes has APC from provider RX1 missing for T1 in July 2022: T1's 2022/23 value
+    names it; S1's does not, and the survey indicator (another feed) is untouched."""
+    tiny, small = mart.loc[("ois_x_dsr", "T1")], mart.loc[("ois_x_dsr", "S1")]
+    assert tiny["value_note"].endswith(
+        "Provisional, data gap upstream: missing submission (hes_apc RX1) in 2022-07"
+    )
+    assert "data gap" not in (small["value_note"] or "")
+    assert not mart.loc["ois_x_prop"]["value_note"].fillna("").str.contains("data gap").any()
