@@ -3,8 +3,11 @@ headless Chromium renders them."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -68,3 +71,30 @@ def dump_dom(page: Path) -> str:
 def text(html: str) -> str:
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def run_all_env(root: Path, landing: Path) -> dict[str, str]:
+    """The environment of a `make run` on its own warehouse, Dagster home and reports under root."""
+    home = root / "dagster_home"
+    home.mkdir(exist_ok=True)
+    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    return {
+        **os.environ,
+        "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
+        "LANDING_DIR": str(landing),
+        "DAGSTER_HOME": str(home),
+        "PARTITIONS_START": "2021-01-01",
+        "REPORTS_DIR": str(root / "reports"),
+    }
+
+
+def run_all(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`python -m orchestration.run_all` (what `make run` calls) in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.run_all"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )

@@ -7,7 +7,6 @@ cross the July 2022 switch from CCGs to sub-ICB locations.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.helpers import REPO_ROOT, SAMPLE
+from tests.helpers import REPO_ROOT, SAMPLE, run_all, run_all_env
 
 pytestmark = pytest.mark.e2e
 MONTHS = ("2022-05", "2022-06", "2022-07")
@@ -35,28 +34,8 @@ def workspace(tmp_path_factory):
                 shutil.copytree(SAMPLE / spec.name / month, landing / spec.name / month)
         elif (SAMPLE / spec.name).is_dir():  # every release of the snapshot feeds
             shutil.copytree(SAMPLE / spec.name, landing / spec.name)
-    home = root / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
-    env = {
-        **os.environ,
-        "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
-        "LANDING_DIR": str(landing),
-        "DAGSTER_HOME": str(home),
-        "PARTITIONS_START": "2021-01-01",
-    }
+    env = run_all_env(root, landing)
     return root, landing, env
-
-
-def _run(env):
-    return subprocess.run(
-        [sys.executable, "-m", "orchestration.run_all"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def _snapshot(root):
@@ -93,7 +72,7 @@ def _snapshot(root):
 @pytest.fixture(scope="module")
 def first_run(workspace):
     root, _, env = workspace
-    result = _run(env)
+    result = run_all(env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return result, _snapshot(root)
 
@@ -182,7 +161,7 @@ def test_the_needs_profile_agrees_with_the_facts_it_summarises(workspace, first_
 def test_a_second_run_is_idempotent(workspace, first_run):
     root, _, env = workspace
     _, before = first_run
-    result = _run(env)
+    result = run_all(env)
     assert result.returncode == 0, result.stdout[-4000:]
     after = _snapshot(root)
     assert after == before  # same rows, and unchanged ODS releases are not reloaded
@@ -193,7 +172,7 @@ def test_a_bad_redelivery_is_blocked_and_the_last_good_marts_stay(workspace, fir
     _, good = first_run
     target = landing / "gp_registered_patients" / "2022-07" / "gp-reg-pat-prac-quin-age.zip"
     shutil.copy(landing / "gp_registered_patients" / "2022-06" / "gp-reg-pat-prac-quin-age.zip", target)
-    result = _run(env)
+    result = run_all(env)
     assert result.returncode == 1
     assert "raw/gp_registered_patients:structure (error)" in result.stdout
     assert "extract_month_matches_period" in result.stdout

@@ -86,34 +86,27 @@ deprivation as (
 ),
 
 activity_records as (
-    select
-        'hes_apc' as feed,
-        'spells' as unit,
-        'the record''s commissioner' as fallback,
-        provider_code as org_code,
-        extract_month as month,
-        1 as volume,
-        gp_practice_code as practice_code,
-        is_default_practice_code and attribution_source != 'registered_practice' as is_default_unplaced,
-        sub_icb_location_code is null and published_commissioner_code is not null as has_unknown_commissioner,
-        published_commissioner_code as commissioner_code,
-        sub_icb_location_code is not null as is_placed
-    from apc_spells
-    union all
-    select
-        'hes_opa' as feed,
-        'appointments' as unit,
-        'the record''s commissioner' as fallback,
-        provider_code as org_code,
-        extract_month as month,
-        1 as volume,
-        gp_practice_code as practice_code,
-        is_default_practice_code and attribution_source != 'registered_practice' as is_default_unplaced,
-        sub_icb_location_code is null and published_commissioner_code is not null as has_unknown_commissioner,
-        published_commissioner_code as commissioner_code,
-        sub_icb_location_code is not null as is_placed
-    from outpatient_appointments
-    union all
+    {#- the two hospital extracts attribute through the same macro, so the same flags #}
+    {%- for feed, unit, relation in [
+        ('hes_apc', 'spells', 'apc_spells'),
+        ('hes_opa', 'appointments', 'outpatient_appointments'),
+    ] %}
+        select
+            '{{ feed }}' as feed,
+            '{{ unit }}' as unit,
+            'the record''s commissioner' as fallback,
+            provider_code as org_code,
+            extract_month as month,
+            1 as volume,
+            gp_practice_code as practice_code,
+            is_default_practice_code and attribution_source != 'registered_practice' as is_default_unplaced,
+            sub_icb_location_code is null and published_commissioner_code is not null
+                as has_unknown_commissioner,
+            published_commissioner_code as commissioner_code,
+            sub_icb_location_code is not null as is_placed
+        from {{ relation }}
+        union all
+    {%- endfor %}
     -- ECDS falls back to residence when the practice's commissioner is not in the crosswalk, so
     -- that case is a practice found for the month that still did not place the record; the code
     -- shown is the practice's commissioner, not the residence one.
