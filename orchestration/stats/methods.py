@@ -339,3 +339,53 @@ def funnel_rate_significance(
     if rate_type == "dsr":
         labels = labels.where(frame[events] >= 10, "Not applicable for events less than 10 for dsrs")
     return labels
+
+
+# ---- recent trend ------------------------------------------------------------------------------
+
+
+def recent_trend(
+    data: pd.DataFrame,
+    period: str,
+    group_by: Sequence[str] = (),
+    count: str = "count",
+    denominator: str = "denominator",
+    value: str = "value",
+    lower_95: str | None = None,
+    upper_95: str | None = None,
+    value_type: str = "proportion",
+    polarity: str | None = None,
+    year_range: int = 1,
+    trend_test: str | None = None,
+) -> pd.DataFrame:
+    """Fingertips' recent trend per group, from one row per period (any order; sorted by `period`).
+
+    Returns the group keys, `points`, `check` (Fingertips' reason when no trend can be
+    calculated, else None), `marker` and `label` (worded for `polarity`). A missing period must
+    be a row with empty values, or the series reads as unbroken.
+    """
+    keys, group = _group(group_by)
+
+    def ordered(column: str | None) -> str:
+        return f"list({_q(column)} order by {_q(period)})" if column else "null::double[]"
+
+    series = (
+        f"select {keys}count(*) as points, {ordered(value)} as vals, {ordered(count)} as counts, "
+        f"{ordered(denominator)} as denominators, {ordered(lower_95)} as lower_95, "
+        f"{ordered(upper_95)} as upper_95 from data {group}"
+    )
+    markers = (
+        f"select {keys}points, stats.recent_trend_check(?, ?, vals, counts, denominators) as check, "
+        "stats.recent_trend_marker(?, vals, counts, denominators, lower_95, upper_95, "
+        f"year_range := ?, trend_test := ?) as marker from ({series})"
+    )
+    conn = _connection().cursor()
+    conn.register("data", data)
+    try:
+        return conn.execute(
+            f"select *, stats.recent_trend_label(marker, ?) as label from ({markers}) order by all",
+            [polarity, value_type, year_range, value_type, year_range, trend_test],
+        ).df()
+    finally:
+        conn.unregister("data")
+        conn.close()

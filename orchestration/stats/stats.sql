@@ -342,3 +342,260 @@ create or replace macro stats.compare_with_benchmark(
         else 'Worse'
     end
 );
+
+-- ---------------------------------------------------------------------------------------------
+-- Recent trend: Fingertips' trend marker over the five most recent points. Source:
+-- ukhsa-collaboration/fingertips-open @ 678089724a516138232d273c4c7f511ed3c5a338,
+-- PholioVisualisationWS/Analysis/TrendMarkers/TrendMarkerCalculator.cs and TrendRequest.cs, labels
+-- from Formatting/TrendMarkerLabelProvider.cs; proven on Fingertips' own test cases by
+-- tests/unit/test_stats_recent_trend.py.
+--
+-- Inputs: parallel lists in period order, oldest first, one element per period (NULL where a
+-- period has no value), e.g. list(value order by period_start) per area. A point is valid when
+-- its value and count are present and its denominator is above 0; only the unbroken run of valid
+-- points counted back from the newest is used, and the trend needs five of them.
+-- Two tests (Fingertips technical guidance, "Fingertips trend markers"): proportions, the
+-- chi-squared test for trend on counts and denominators; other value types, a weighted
+-- regression of the value on time (weights 1 / ((upper95 - lower95) / 3.92)^2) tested with
+-- (slope / se)^2. A trend is significant when the statistic exceeds the 99.8% point of
+-- chi-square with 1 df, z(0.999)^2 = 3.090232306167813^2 = 9.54953570608324 (Fingertips'
+-- constant, Excel CHIINV(0.002, 1)), and the slope keeps its sign when each point in turn is
+-- left out (Fingertips' outlier check; for proportions on the logit scale ln(r / (n - r))).
+-- Where this differs from the C#: it picks the chi-squared test when the indicator is compared
+-- by "SPC for proportions" (here: by value type, as the guidance says, or trend_test); its
+-- proportion test reads a slope it never sets, so it would say "Decreasing" for every
+-- significant trend (here: the sign of that test's own logit slope); a count of 0, or above the
+-- denominator, among the five has no logit: "Cannot be calculated" here (the C# carries on with
+-- -infinity or NaN).
+-- ---------------------------------------------------------------------------------------------
+
+-- How many points, counted back from the newest, are valid without a break.
+create or replace macro stats.recent_trend_valid_points(vals, counts, denominators) as (
+    select coalesce(count(*) - max(checked.point) filter (where not checked.is_valid), count(*))
+    from (
+        select
+            points.point,
+            coalesce(points.v is not null and points.r is not null and points.n > 0, false) as is_valid
+        from (
+            select
+                unnest(range(1, greatest(len(vals), len(counts), len(denominators)) + 1)) as point,
+                unnest(vals) as v,
+                unnest(counts) as r,
+                unnest(denominators) as n
+        ) as points
+    ) as checked
+);
+
+-- Fingertips' TrendRequest.IsValid: its message when no trend can be calculated, else NULL.
+-- value_type: 'proportion' or 'crude_rate' (the value types Fingertips accepts); year_range in
+-- years (1 for annual, non-overlapping periods).
+create or replace macro stats.recent_trend_check(value_type, year_range, vals, counts, denominators) as (
+    case
+        when value_type is null or value_type not in ('proportion', 'crude_rate')
+            then 'The recent trend cannot be calculated for this value type'
+        when year_range is distinct from 1 then 'The recent trend cannot be calculated for this year range'
+        when vals is null then 'No data points found'
+        when len(vals) < 5 then 'Not enough data points to calculate recent trend'
+        when stats.recent_trend_valid_points(vals, counts, denominators) < 5
+            then 'Not enough data points with valid values to calculate recent trend'
+        -- a count equal to its denominator anywhere in the valid run (the C#'s divide-by-zero guard)
+        when (
+            select coalesce(bool_or(run.r = run.n), false)
+            from (
+                select
+                    unnest(list_slice(counts, -run_length.k, -1)) as r,
+                    unnest(list_slice(denominators, -run_length.k, -1)) as n
+                from (select stats.recent_trend_valid_points(vals, counts, denominators) as k) as run_length
+            ) as run
+        ) then 'The recent trend cannot be calculated'
+    end
+);
+
+-- Chi-squared test for trend in proportions (1 df) over all the points given, t = 1 ... k:
+-- N (N sum(r t) - R sum(n t))^2 / (R (N - R) (N sum(n t^2) - sum(n t)^2)), N = sum(n), R = sum(r).
+-- NULL when a count or denominator is missing or the statistic is undefined (R = 0 or R = N).
+create or replace macro stats.recent_trend_chi_square(counts, denominators) as (
+    select
+        case
+            when count(*) filter (where points.r is null or points.n is null) = 0
+                then sum(points.n) * pow(
+                    sum(points.n) * sum(points.r * points.t) - sum(points.r) * sum(points.n * points.t), 2
+                ) / nullif(
+                    sum(points.r) * (sum(points.n) - sum(points.r)) * (
+                        sum(points.n) * sum(points.n * points.t * points.t) - pow(sum(points.n * points.t), 2)
+                    ),
+                    0
+                )
+        end
+    from (
+        select
+            cast(unnest(counts) as double) as r,
+            cast(unnest(denominators) as double) as n,
+            unnest(range(1, greatest(len(counts), len(denominators)) + 1)) as t
+    ) as points
+);
+
+-- Weight of a point in the regression test: 1 / se^2 with se = (upper95 - lower95) / 3.92
+-- (Fingertips' 2 x 1.96); NULL where the interval is missing or empty.
+create or replace macro stats.recent_trend_weight(lower_95, upper_95) as (
+    case when upper_95 > lower_95 then 1 / pow((upper_95 - lower_95) / 3.92, 2) end
+);
+
+-- Weighted least-squares slopes of ys on t = 1 ... k: first with every point, then leaving out
+-- point 1, 2, ... k in turn (k + 1 slopes); weights NULL for ordinary least squares.
+-- slope = (S1 S2 - S3 S4) / (S1 S5 - S3^2); S1 = sum(w), S2 = sum(w y t), S3 = sum(w t),
+-- S4 = sum(w y), S5 = sum(w t^2).
+create or replace macro stats.recent_trend_slopes(ys, weights) as (
+    select list(fits.slope order by fits.left_out)
+    from (
+        select
+            dropped.left_out,
+            (
+                sum(points.w) * sum(points.w * points.y * points.t)
+                - sum(points.w * points.t) * sum(points.w * points.y)
+            ) / nullif(
+                sum(points.w) * sum(points.w * points.t * points.t) - pow(sum(points.w * points.t), 2), 0
+            )
+                as slope
+        from (
+            select
+                cast(unnest(ys) as double) as y,
+                coalesce(cast(unnest(weights) as double), 1) as w,
+                unnest(range(1, len(ys) + 1)) as t
+        ) as points
+        cross join (select unnest(range(0, len(ys) + 1)) as left_out) as dropped
+        where points.t != dropped.left_out
+        group by dropped.left_out
+    ) as fits
+);
+
+-- (slope / se)^2 of that regression with every point: slope^2 (S1 S5 - S3^2) / S1.
+create or replace macro stats.recent_trend_weighted_chi_square(ys, weights) as (
+    select
+        pow(
+            (
+                sum(points.w) * sum(points.w * points.y * points.t)
+                - sum(points.w * points.t) * sum(points.w * points.y)
+            ) / nullif(
+                sum(points.w) * sum(points.w * points.t * points.t) - pow(sum(points.w * points.t), 2), 0
+            ),
+            2
+        ) * (sum(points.w) * sum(points.w * points.t * points.t) - pow(sum(points.w * points.t), 2))
+        / nullif(sum(points.w), 0)
+    from (
+        select
+            cast(unnest(ys) as double) as y,
+            cast(unnest(weights) as double) as w,
+            unnest(range(1, len(ys) + 1)) as t
+    ) as points
+);
+
+-- The marker from the statistic and the slopes (every point first, then each left out).
+create or replace macro stats.recent_trend_significance(chi_square, slopes) as (
+    case
+        when
+            chi_square > pow(stats.z_value(0.998), 2)
+            and (list_min(slopes) >= 0 or list_max(slopes) < 0)
+            then case when slopes[1] > 0 then 'Increasing' else 'Decreasing' end
+        when chi_square is not null and list_min(slopes) is not null then 'No significant change'
+        else 'Cannot be calculated'
+    end
+);
+
+-- Proportions: the chi-squared test for trend on the five most recent points.
+create or replace macro stats.recent_trend_proportion_marker(counts, denominators) as (
+    select
+        case
+            when recent.point_count < 5 or recent.has_no_logit then 'Cannot be calculated'
+            else stats.recent_trend_significance(
+                stats.recent_trend_chi_square(recent.rs, recent.ns),
+                stats.recent_trend_slopes(recent.logits, null)
+            )
+        end
+    from (
+        select
+            count(*) as point_count,
+            coalesce(bool_or(points.r is null or points.r <= 0 or not points.r < points.n), true)
+                as has_no_logit,
+            list(points.r order by points.t) as rs,
+            list(points.n order by points.t) as ns,
+            list(
+                case when points.r > 0 and points.r < points.n then ln(points.r / (points.n - points.r)) end
+                order by points.t
+            ) as logits
+        from (
+            select
+                cast(unnest(list_slice(counts, -5, -1)) as double) as r,
+                cast(unnest(list_slice(denominators, -5, -1)) as double) as n,
+                unnest(range(1, least(greatest(len(counts), len(denominators)), 5) + 1)) as t
+        ) as points
+    ) as recent
+);
+
+-- Other value types: the weighted regression on the five most recent points that have both 95%
+-- limits (points without limits are skipped, as Fingertips does), renumbered t = 1 ... 5.
+create or replace macro stats.recent_trend_regression_marker(vals, lower_95, upper_95) as (
+    select
+        case
+            when recent.point_count < 5 or recent.has_no_weight then 'Cannot be calculated'
+            else stats.recent_trend_significance(
+                stats.recent_trend_weighted_chi_square(recent.ys, recent.weights),
+                stats.recent_trend_slopes(recent.ys, recent.weights)
+            )
+        end
+    from (
+        select
+            count(*) as point_count,
+            coalesce(bool_or(limited.v is null or limited.w is null), true) as has_no_weight,
+            list(limited.v order by limited.point) as ys,
+            list(limited.w order by limited.point) as weights
+        from (
+            select
+                points.point,
+                points.v,
+                stats.recent_trend_weight(points.lo, points.hi) as w
+            from (
+                select
+                    unnest(range(1, greatest(len(vals), len(lower_95), len(upper_95)) + 1)) as point,
+                    cast(unnest(vals) as double) as v,
+                    cast(unnest(lower_95) as double) as lo,
+                    cast(unnest(upper_95) as double) as hi
+            ) as points
+            where points.lo is not null and points.hi is not null
+            qualify row_number() over (order by points.point desc) <= 5
+        ) as limited
+    ) as recent
+);
+
+-- Fingertips' trend marker: 'Increasing', 'Decreasing', 'No significant change' or 'Cannot be
+-- calculated'. trend_test: 'chi_square_for_trend' or 'weighted_regression'; by default the first
+-- for proportions, the second otherwise.
+create or replace macro stats.recent_trend_marker(
+    value_type, vals, counts, denominators, lower_95, upper_95, year_range := 1, trend_test := null
+) as (
+    case
+        when stats.recent_trend_check(value_type, year_range, vals, counts, denominators) is not null
+            then 'Cannot be calculated'
+        when
+            coalesce(trend_test, case when value_type = 'proportion' then 'chi_square_for_trend' end)
+            = 'chi_square_for_trend'
+            then stats.recent_trend_proportion_marker(counts, denominators)
+        when coalesce(trend_test, 'weighted_regression') = 'weighted_regression'
+            then stats.recent_trend_regression_marker(
+                list_slice(vals, -stats.recent_trend_valid_points(vals, counts, denominators), -1),
+                list_slice(lower_95, -stats.recent_trend_valid_points(vals, counts, denominators), -1),
+                list_slice(upper_95, -stats.recent_trend_valid_points(vals, counts, denominators), -1)
+            )
+    end
+);
+
+-- The marker in Fingertips' words for the indicator's polarity (TrendMarkerLabelProvider).
+create or replace macro stats.recent_trend_label(marker, polarity) as (
+    case
+        when marker = 'Increasing' and polarity = 'high_is_good' then 'Increasing and getting better'
+        when marker = 'Increasing' and polarity = 'low_is_good' then 'Increasing and getting worse'
+        when marker = 'Decreasing' and polarity = 'high_is_good' then 'Decreasing and getting worse'
+        when marker = 'Decreasing' and polarity = 'low_is_good' then 'Decreasing and getting better'
+        else marker
+    end
+);

@@ -60,7 +60,7 @@ insert into marts.fct_patient_experience values
 create table marts.fct_public_health_indicator (indicator_id integer, area_level varchar, org_code varchar,
   time_period varchar, time_period_sortable integer, count double, denominator double, value double,
   lower_ci_95 double, upper_ci_95 double, lower_ci_998 double, upper_ci_998 double, value_note varchar,
-  is_headline boolean, sex varchar);
+  is_headline boolean, sex varchar, recent_trend varchar);
 """
 
 

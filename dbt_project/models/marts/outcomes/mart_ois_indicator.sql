@@ -13,7 +13,11 @@
     sub-ICB location → ICB → region → England. A value that a data gap touches (a submission
     of the indicator's source feed, or of the list sizes under a registered-population
     denominator, missing or doubtful in a month of its period: int_dq_gap_notes) says so in
-    value_note; a practice carries its sub-ICB location's gaps. -#}
+    value_note; a practice carries its sub-ICB location's gaps.
+    Recent trend: Fingertips' trend marker (stats.recent_trend_marker) over the five years up to
+    the row's period, for proportions (chi-squared test for trend on count and denominator); a
+    missing year breaks the series. Fingertips-published indicators carry Fingertips' own label;
+    DSRs and ISRs: 'Cannot be calculated' (Fingertips takes only proportions and crude rates). -#}
 {%- set ci = [('95', 0.95), ('998', 0.998)] %}
 with
 
@@ -125,7 +129,8 @@ dsr_values as (
                     'Value not calculated: '
                     || events_without_population
                     || ' events without a registered population'
-        end as calculation_note
+        end as calculation_note,
+        null::varchar as published_trend
     from dsr
 ),
 
@@ -240,7 +245,8 @@ readmission_values as (
             end as upper_ci_{{ label }},
         {%- endfor %}
         case when readmission_areas.denominator = 0 then 'Value not calculated: no discharges' end
-            as calculation_note
+            as calculation_note,
+        null::varchar as published_trend
     from readmission_areas
     inner join indicators on readmission_areas.indicator_id = indicators.indicator_id
     inner join england_readmission_crude as crude
@@ -325,7 +331,8 @@ experience_values as (
         case
             when numerator < 0 or denominator < 0 then 'Value not calculated: negative count'
             when numerator > denominator then 'Value not calculated: numerator exceeds denominator'
-        end as calculation_note
+        end as calculation_note,
+        null::varchar as published_trend
     from experience_with_england
 ),
 
@@ -348,7 +355,8 @@ fingertips_values as (
         published.lower_ci_998,
         published.upper_ci_998,
         case when published.value is null then coalesce(published.value_note, 'Value not published') end
-            as calculation_note
+            as calculation_note,
+        nullif(trim(published.recent_trend), '') as published_trend
     from {{ ref('fct_public_health_indicator') }} as published
     inner join indicators on published.indicator_id = try_cast(indicators.fingertips_indicator_id as integer)
     where
@@ -367,6 +375,47 @@ all_values as (
     select * from experience_values
     union all
     select * from fingertips_values
+),
+
+-- ---- recent trend: the series of the five years up to each period ---------------------------
+trend_series as (
+    select
+        indicator_id,
+        area_level,
+        area_code,
+        financial_year_start,
+        list(value) over recent_years as trend_values,
+        list(numerator) over recent_years as trend_counts,
+        list(denominator) over recent_years as trend_denominators,
+        list(lower_ci_95) over recent_years as trend_lower_95,
+        list(upper_ci_95) over recent_years as trend_upper_95
+    from all_values
+    window recent_years as (
+        partition by indicator_id, area_level, area_code
+        order by year(financial_year_start)
+        range between 4 preceding and current row
+    )
+),
+
+trend_markers as (
+    {#- Fingertips calculates trends for proportions and crude rates only: the other methods
+        get the value-type refusal (Cannot be calculated). Computed here, over the series
+        alone, so the macro's subqueries do not reach into the joins below. -#}
+    select
+        trend_series.indicator_id,
+        trend_series.area_level,
+        trend_series.area_code,
+        trend_series.financial_year_start,
+        stats.recent_trend_marker(
+            case when indicators.method = 'proportion' then 'proportion' end,
+            trend_series.trend_values,
+            trend_series.trend_counts,
+            trend_series.trend_denominators,
+            trend_series.trend_lower_95,
+            trend_series.trend_upper_95
+        ) as marker
+    from trend_series
+    inner join indicators on trend_series.indicator_id = indicators.indicator_id
 ),
 
 with_parent as (
@@ -444,7 +493,15 @@ final as (
             parent.value,
             indicators.polarity
         ) as compared_to_parent_95,
-        'Cannot be calculated' as recent_trend,
+        case
+            when indicators.method = 'fingertips'
+                then coalesce(with_parent.published_trend, 'Cannot be calculated')
+            else
+                coalesce(
+                    stats.recent_trend_label(trend_markers.marker, indicators.polarity),
+                    'Cannot be calculated'
+                )
+        end as recent_trend,
         concat_ws(
             '; ',
             with_parent.calculation_note,
@@ -478,6 +535,12 @@ final as (
             and with_parent.financial_year_start = parent.financial_year_start
             and with_parent.parent_area_level = parent.area_level
             and with_parent.parent_area_code = parent.area_code
+    left join trend_markers
+        on
+            with_parent.indicator_id = trend_markers.indicator_id
+            and with_parent.area_level = trend_markers.area_level
+            and with_parent.area_code = trend_markers.area_code
+            and with_parent.financial_year_start = trend_markers.financial_year_start
     left join indicator_gaps
         on
             with_parent.indicator_id = indicator_gaps.indicator_id
