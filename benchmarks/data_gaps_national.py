@@ -11,10 +11,11 @@ that first, or pass --generate). Untimed: the reference feeds and models, and mo
   data-quality models excluded;
 - validation: every suite of those feeds for the month, kept in meta.validation_result and
   stored for the GX Data Docs (as the load assets do);
-- data gaps: `dbt run` of the dq_ models and their intermediates;
+- data gaps: `dbt run` of the dq_ models and their intermediates, then of the marts that carry
+  the gap notes (rebuilt a second time: the honest upper bound of what the notes cost);
 - report: the GX Data Docs site and the HTML gap report.
 
-Prints the seconds of each and the overhead ratio (validation + data gaps + report) /
+Prints the seconds of each and the overhead ratio (validation + data gaps + notes + report) /
 pipeline. Target (#6): at most 0.20. Not a test: run it and report the figures.
 """
 
@@ -143,7 +144,12 @@ def main() -> None:
     figures["report_s"] = round(time.perf_counter() - started, 1)
     figures["report_pages"] = len(pages)
 
-    added = figures["validation_s"] + figures["data_gap_models_s"] + figures["report_s"]
+    added = (
+        figures["validation_s"]
+        + figures["data_gap_models_s"]
+        + figures["honesty_marts_s"]
+        + figures["report_s"]
+    )
     figures["overhead_s"] = round(added, 1)
     figures["overhead_ratio"] = round(added / figures["pipeline_s"], 3)
     print(json.dumps(figures, indent=2))

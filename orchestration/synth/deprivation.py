@@ -19,6 +19,20 @@ from orchestration.defs.population.feeds import IOD2019_COLUMNS, IOD2025_COLUMNS
 LSOA_POPULATION = 1650  # people per LSOA, roughly
 
 
+def lsoa_code(serial: int) -> str:
+    """A synthetic LSOA 2011-style code, nine characters like the real ones: E0199nnnn for the
+    first 9,999 (the sample's), then E0190nnnn onwards (a national geography has ~33,000)."""
+    return f"E01{990000 + serial:06d}" if serial < 10000 else f"E01{900000 + serial - 10000:06d}"
+
+
+# The same numbering in DuckDB SQL, for generators that write LSOAs set-based ({serial}: an
+# integer expression).
+LSOA_CODE_SQL = (
+    "case when {serial} < 10000 then printf('E01%06d', 990000 + {serial}) "
+    "else printf('E01%06d', 900000 + {serial} - 10000) end"
+)
+
+
 def _lsoas(geo, rng: np.random.Generator) -> list[dict]:
     practices = geo.practices
     rows, serial = [], 0
@@ -29,7 +43,7 @@ def _lsoas(geo, rng: np.random.Generator) -> list[dict]:
             serial += 1
             rows.append(
                 {
-                    "code": f"E0199{serial:04d}",
+                    "code": lsoa_code(serial),
                     "name": f"{sub.name.split(' - ')[-1]} {local // 26 + 1:03d}{chr(65 + local % 26)}",
                     "lad_code": f"E0899{index:04d}",
                     "lad_name": f"Synthetic district {sub.code}",

@@ -31,6 +31,7 @@ import pandas as pd
 
 from orchestration.synth import activity_base as base
 from orchestration.synth import population
+from orchestration.synth.deprivation import LSOA_CODE_SQL
 from orchestration.synth.geography import Geography
 
 APC, OPA = "hes_apc", "hes_opa"
@@ -336,7 +337,7 @@ def _rates(profile: str, rate: float, female_share: float) -> np.ndarray:
 
 def lsoa_ranges(geo: Geography) -> np.ndarray:
     """Per practice: (first serial, count) of its sub-ICB's synthetic LSOAs, numbered as the
-    deprivation generator numbers them (`E0199<serial>`), computed without its random draws."""
+    deprivation generator numbers them (`deprivation.lsoa_code`), computed without its random draws."""
     ranges, serial = {}, 0
     for sub in geo.sub_icbs:
         registered = float(geo.practices["list_size"][geo.practices["sub_icb"] == sub.code].sum())
@@ -687,7 +688,7 @@ def _apc_query(planted: Planted, month: date, drop_dismeth: bool) -> str:
         sushrg as SUSHRG,
         sub_icb as CCG_RESPONSIBILITY,
         sub_icb as CCG_RESIDENCE,
-        printf('E0199%04d', lsoa_first + (patient % lsoa_count)) as LSOA11
+        {LSOA_CODE_SQL.format(serial="lsoa_first + (patient % lsoa_count)")} as LSOA11
     from planted
     where not (trust_code = '{planted.missing_trust}' and {_is_month(planted.missing_month)})
       and not (trust_code = '{planted.partial_trust}' and {_is_month(planted.partial_month)} and noise > 0.4)
@@ -841,7 +842,7 @@ def _opa_query(planted: Planted, month: date) -> str:
         case when noise > 0.997 then 'V81998' else p.code end as GPPRAC,
         p.sub_icb as CCG_RESPONSIBILITY,
         p.sub_icb as CCG_RESIDENCE,
-        printf('E0199%04d', p.lsoa_first + (patient % p.lsoa_count)) as LSOA11,
+        {LSOA_CODE_SQL.format(serial="p.lsoa_first + (patient % p.lsoa_count)")} as LSOA11,
         '' as DIAG_4_01,
         case when procedure and attended <= 1 then {proc_opcs}[tfc + 1] else '-' end as OPERTN_4_01,
         case

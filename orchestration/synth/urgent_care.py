@@ -54,7 +54,7 @@ from orchestration.defs.urgent_care.feeds import (
 )
 from orchestration.synth import activity_base
 from orchestration.synth.activity_base import Provider
-from orchestration.synth.deprivation import LSOA_POPULATION
+from orchestration.synth.deprivation import LSOA_CODE_SQL, LSOA_POPULATION
 from orchestration.synth.geography import Geography
 from orchestration.synth.hrg import AE_HRGS
 
@@ -501,7 +501,7 @@ def ecds_query(month: date) -> str:
             r.sex as "{names["sex"]}",
             coalesce(d.code, p.code) as "{names["gp_practice_code"]}",
             p.commissioner as "{names["commissioner_code"]}",
-            case when r.lsoa > 0 then printf('E0199%04d', r.lsoa) end
+            case when r.lsoa > 0 then {LSOA_CODE_SQL.format(serial="r.lsoa")} end
                 as "{names["lsoa_2011_code"]}",
             m.code as "{names["arrival_mode"]}",
             c.complaint as "{names["chief_complaint"]}",

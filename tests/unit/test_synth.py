@@ -110,3 +110,21 @@ def test_list_sizes_and_age_structure_look_like_england(conn, generated):
     assert 0.49 <= female <= 0.52
     assert 0.13 <= over_65 <= 0.25  # about 18% of England's registered patients are 65+
     assert 0.04 <= under_5 <= 0.065
+
+
+def test_synthetic_lsoa_codes_are_nine_characters_at_national_scale():
+    """A national geography has ~33,000 LSOAs: every serial gets a distinct E01 code of nine
+    characters, the same in Python and in the generators' DuckDB SQL."""
+    import duckdb
+
+    from orchestration.synth.deprivation import LSOA_CODE_SQL, lsoa_code
+
+    serials = range(1, 40_001)
+    codes = [lsoa_code(s) for s in serials]
+    assert len(set(codes)) == len(codes)
+    assert all(len(c) == 9 and c.startswith("E01") and c[3:].isdigit() for c in codes)
+    assert lsoa_code(1) == "E01990001"  # the sample's codes did not change
+    sql = duckdb.sql(
+        f"select list({LSOA_CODE_SQL.format(serial='s')} order by s) from range(1, 40001) as t(s)"
+    ).fetchall()[0][0]
+    assert sql == codes
