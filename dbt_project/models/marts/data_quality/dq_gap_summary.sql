@@ -87,8 +87,8 @@ feed_outputs as (
         concat_ws(
             '; ',
             feed_labels.outputs,
-            'OIS ' || string_agg(
-                coalesce(nullif(indicators.ois_code, ''), indicators.indicator_id), ', '
+            string_agg(
+                'OIS ' || coalesce(nullif(indicators.ois_code, ''), indicators.indicator_id), '; '
                 order by indicators.indicator_id
             )
         ) as affected_outputs
