@@ -7,7 +7,8 @@
     start to arrival). A change of published layout from the month before is flagged.
 
     Organisation rows: an organisation is expected in a month when it submitted the feed in at
-    least two of the six months before (OpenPrescribing's practice × month grid, generalised),
+    least two of the six months before (OpenPrescribing's practice × month grid, generalised;
+    in a feed's second month, when it submitted in the first),
     or, for list sizes, when the practice map of that month lists it. Each is present, missing
     (no rows), zero (rows, but zero volume), or partial (under 60% of its own trailing
     six-month median and more than 3.5 standard deviations below it, the deviation being the
@@ -139,14 +140,33 @@ expected_after_submissions as (
     group by volume.feed, volume.org_type, volume.org_code, delivered_months.month
 ),
 
+feed_history as (
+    {#- how many of the six months before the feed delivered (a feed's second month has one) #}
+    select
+        delivered_months.feed,
+        delivered_months.month,
+        count(load_log.period_month) as prior_deliveries
+    from delivered_months
+    left join load_log
+        on
+            delivered_months.feed = load_log.feed
+            and delivered_months.month > load_log.period_month
+            and delivered_months.month <= load_log.period_month + interval 6 month
+    group by delivered_months.feed, delivered_months.month
+),
+
 expected as (
     select
-        feed,
-        org_type,
-        org_code,
-        month
+        expected_after_submissions.feed,
+        expected_after_submissions.org_type,
+        expected_after_submissions.org_code,
+        expected_after_submissions.month
     from expected_after_submissions
-    where recent_submissions >= 2
+    inner join feed_history
+        on
+            expected_after_submissions.feed = feed_history.feed
+            and expected_after_submissions.month = feed_history.month
+    where expected_after_submissions.recent_submissions >= least(2, feed_history.prior_deliveries)
     union
     {#- a practice the month's practice map lists is expected in that month's list sizes #}
     select
