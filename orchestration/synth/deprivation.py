@@ -33,14 +33,27 @@ LSOA_CODE_SQL = (
 )
 
 
-def _lsoas(geo, rng: np.random.Generator) -> list[dict]:
+def lsoa_ranges(geo) -> dict[str, tuple[int, int]]:
+    """sub-ICB → (first serial, count) of its synthetic LSOAs: one per ~1,650 registered
+    patients, at least 3, numbered in sub-ICB order. The activity generators place patients in
+    them with the same numbering, without this module's random draws."""
     practices = geo.practices
-    rows, serial = [], 0
-    for index, sub in enumerate(geo.sub_icbs):
+    ranges, serial = {}, 0
+    for sub in geo.sub_icbs:
         registered = float(practices["list_size"][practices["sub_icb"] == sub.code].sum())
+        count = max(3, round(registered / LSOA_POPULATION))
+        ranges[sub.code] = (serial + 1, count)
+        serial += count
+    return ranges
+
+
+def _lsoas(geo, rng: np.random.Generator) -> list[dict]:
+    rows = []
+    ranges = lsoa_ranges(geo)
+    for index, sub in enumerate(geo.sub_icbs):
         tilt = rng.normal(0, 0.35)
-        for local in range(max(3, round(registered / LSOA_POPULATION))):
-            serial += 1
+        first, count = ranges[sub.code]
+        for local, serial in enumerate(range(first, first + count)):
             rows.append(
                 {
                     "code": lsoa_code(serial),

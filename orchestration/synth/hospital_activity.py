@@ -31,7 +31,7 @@ import pandas as pd
 
 from orchestration.synth import activity_base as base
 from orchestration.synth import population
-from orchestration.synth.deprivation import LSOA_CODE_SQL
+from orchestration.synth.deprivation import LSOA_CODE_SQL, lsoa_ranges
 from orchestration.synth.geography import Geography
 
 APC, OPA = "hes_apc", "hes_opa"
@@ -333,18 +333,6 @@ def _rates(profile: str, rate: float, female_share: float) -> np.ndarray:
     if female_share >= 1:
         m_weight = 0.0
     return np.concatenate([per_person * f_weight, per_person * m_weight])
-
-
-def lsoa_ranges(geo: Geography) -> np.ndarray:
-    """Per practice: (first serial, count) of its sub-ICB's synthetic LSOAs, numbered as the
-    deprivation generator numbers them (`deprivation.lsoa_code`), computed without its random draws."""
-    ranges, serial = {}, 0
-    for sub in geo.sub_icbs:
-        registered = float(geo.practices["list_size"][geo.practices["sub_icb"] == sub.code].sum())
-        count = max(3, round(registered / 1650))
-        ranges[sub.code] = (serial + 1, count)
-        serial += count
-    return np.array([ranges[s] for s in geo.practices["sub_icb"]], dtype=np.int64)
 
 
 def _days(d: date) -> int:
@@ -705,7 +693,8 @@ def _is_month(month: date) -> str:
 
 
 def _dimension_tables(conn, geo: Geography, trusts: list[base.Provider]) -> None:
-    lsoa = lsoa_ranges(geo)
+    ranges = lsoa_ranges(geo)
+    lsoa = np.array([ranges[s] for s in geo.practices["sub_icb"]], dtype=np.int64)
     conn.register(
         "practices_df",
         pd.DataFrame(

@@ -54,7 +54,7 @@ from orchestration.defs.urgent_care.feeds import (
 )
 from orchestration.synth import activity_base
 from orchestration.synth.activity_base import Provider
-from orchestration.synth.deprivation import LSOA_CODE_SQL, LSOA_POPULATION
+from orchestration.synth.deprivation import LSOA_CODE_SQL, lsoa_ranges
 from orchestration.synth.geography import Geography
 from orchestration.synth.hrg import AE_HRGS
 
@@ -238,18 +238,6 @@ class Catchment:
 def _practice_icbs(geo: Geography) -> list[str]:
     icb_of = {s.code: s.icb_code for s in geo.sub_icbs}
     return [icb_of[s] for s in geo.practices["sub_icb"]]
-
-
-def lsoa_ranges(geo: Geography) -> dict[str, tuple[int, int]]:
-    """sub-ICB → (first serial, count) of its synthetic LSOAs `E0199nnnn`, numbered exactly as
-    synth/deprivation.py numbers them (one per ~1,650 registered patients, at least 3)."""
-    ranges, serial = {}, 0
-    for sub in geo.sub_icbs:
-        registered = float(geo.practices["list_size"][geo.practices["sub_icb"] == sub.code].sum())
-        count = max(3, round(registered / LSOA_POPULATION))
-        ranges[sub.code] = (serial + 1, count)
-        serial += count
-    return ranges
 
 
 def commissioner_code(sub_code: str, predecessor: str, month: date) -> str:
