@@ -11,11 +11,8 @@
     in a feed's second month, when it submitted in the first),
     or, for list sizes, when the practice map of that month lists it. Each is present, missing
     (no rows), zero (rows, but zero volume), or partial (under 60% of its own trailing
-    six-month median and more than 3.5 standard deviations below it, the deviation being the
-    larger of the Poisson one, √median, and the spread of its own history, 1.4826 × MAD). 3.5
-    rather than 3 deviations: over a national grid of ~10,000 organisation-months a one-sided
-    3σ rule raises ~13 false alarms a month by chance, 3.5σ ~2. Months before a feed's first
-    delivery are not expected. -#}
+    six-month median and far below it by macros/own_level.sql: more than 3.5 deviations). Months
+    before a feed's first delivery are not expected. -#}
 with
 
 volume as (
@@ -204,17 +201,10 @@ cells as (
 with_history as (
     select
         *,
-        median(records) over (
-            partition by feed, org_code
-            order by month
-            range between interval 6 month preceding and interval 1 month preceding
-        ) as usual_records,
-        1.4826 * mad(records) over (
-            partition by feed, org_code
-            order by month
-            range between interval 6 month preceding and interval 1 month preceding
-        ) as history_sigma
+        median(records) over history as usual_records,
+        {{ own_level_spread('records') }} as history_sigma
     from cells
+    window history as ({{ own_level_window() }})
 ),
 
 judged as (
@@ -222,7 +212,7 @@ judged as (
         *,
         usual_records >= 20
         and records < 0.6 * usual_records
-        and usual_records - records > 3.5 * greatest(sqrt(usual_records), history_sigma) as is_partial
+        and {{ far_from_own_level('records', 'usual_records', 'history_sigma') }} as is_partial
     from with_history
 ),
 

@@ -97,16 +97,12 @@ with_baseline as (
     select
         *,
         median(records) over history as usual_records,
-        1.4826 * mad(records) over history as history_sigma,
+        {{ own_level_spread('records') }} as history_sigma,
         count(*) over history as history_months,
         lead(records, 1) over (partition by feed, org_code order by month) as next_records,
         lead(records, 2) over (partition by feed, org_code order by month) as second_next_records
     from series
-    window history as (
-        partition by feed, org_code
-        order by month
-        range between interval 6 month preceding and interval 1 month preceding
-    )
+    window history as ({{ own_level_window() }})
 ),
 
 judged as (
@@ -120,7 +116,7 @@ judged as (
             when feed = 'gp_registered_patients' then abs(records / usual_records - 1) > 0.2
             else
                 abs(records / usual_records - 1) >= 0.25
-                and abs(records - usual_records) > 3.5 * greatest(sqrt(usual_records), history_sigma)
+                and {{ far_from_own_level('records', 'usual_records', 'history_sigma') }}
         end as is_anomaly
     from with_baseline
 ),
