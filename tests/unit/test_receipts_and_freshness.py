@@ -91,3 +91,16 @@ def test_every_feed_with_a_cadence_has_a_dagster_freshness_check():
     keys = {key.asset_key.path[-1] for check in checks for key in check.check_keys}
     assert keys == {spec.name for spec in ALL_FEEDS if spec.freshness}
     assert len(keys) == 14  # nine monthly feeds, ODS, Fingertips data, two tariffs, NCC
+
+
+def test_the_load_log_model_waits_for_every_feed_s_load():
+    """stg_meta__load_log lists each raw source as a depends_on, so Dagster builds the data-gap
+    marts after every load of the run; a new feed must be added there too."""
+    import json
+
+    manifest = json.loads((REPO_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    node = manifest["nodes"]["model.commissioning.stg_meta__load_log"]
+    waits_for = {
+        n.rsplit(".", 1)[-1] for n in node["depends_on"]["nodes"] if n.startswith("source.commissioning.raw.")
+    }
+    assert waits_for == {spec.name for spec in ALL_FEEDS}
