@@ -5,12 +5,17 @@
 1. Generates two national months (2024-03, 2024-04: 106 sub-ICB locations, ~6,500 practices,
    ~62M patients; ~1.5M APC episodes, ~10M outpatient appointments, ~2.2M A&E attendances and the
    EPD rows of a month each) plus the reference feeds.
-2. Loads the reference feeds and builds the reference models (not timed: not these feeds).
-3. Month 1, timed: the real loaders for hes_apc, hes_opa, ecds, ae_monthly, epd (and the cost
-   releases), then `dbt run` of every model downstream of their staging models for that month,
-   then the models' dbt tests and the feeds' validation suites (reported apart).
-4. The same reads and aggregations as a bare DuckDB script (typed CSV reads into tables; spells,
-   outpatient, A&E and prescribing aggregates by practice → sub-ICB), in a fresh file.
+2. Loads the reference feeds and the cost releases (annual) and builds their models (not timed:
+   not a month of these feeds).
+3. Month 1, timed (the pipeline): the real loaders for hes_apc, hes_opa, ecds, ae_monthly and
+   epd, then `dbt run` of every model downstream of their staging models for that month. Then,
+   reported apart, the models' dbt tests and the feeds' validation suites.
+4. The same reads and the same aggregations in a bare DuckDB script, on a copy of the warehouse
+   taken before the month's loads: each file typed straight into its raw table (the loader's
+   typing, none of its checks), then the SQL of every model dbt ran, compiled by dbt, executed
+   in dbt's order with plain `create or replace` / delete + insert. The ratio pipeline / bare is
+   what the loader's safety (quarantine, line numbers, hashing, atomic swap) and dbt and
+   Dagster's orchestration cost (target: at most 1.5).
 5. Month 2 the same way, then checks that month 1's rows were not rebuilt (incremental models).
 
 Prints wall times, rows, the pipeline/bare ratio and peak RSS (this process and dbt's). Not a
@@ -37,7 +42,7 @@ import duckdb
 from orchestration.defs.catalog import ALL_FEEDS
 from orchestration.lib import landing, settings, validation
 from orchestration.lib.dbt_vars import partition_vars
-from orchestration.lib.loader import ensure_raw_table, load_period
+from orchestration.lib.loader import _value_sql, detect_variant, ensure_raw_table, load_period
 from orchestration.lib.warehouse import connect
 
 MONTHS = (date(2024, 3, 1), date(2024, 4, 1))
@@ -73,59 +78,84 @@ def load(conn, names, out: Path, month: date | None) -> tuple[float, int]:
     return time.perf_counter() - started, rows
 
 
-def bare(out: Path, month: date, database: Path) -> float:
-    """The same reads (typed by DuckDB's sniffer) and the aggregations the marts make."""
+def compiled_models(selection: tuple[str, ...], vars_: str, env: dict[str, str]) -> list[dict]:
+    """The selected models as dbt runs them, in dbt's order: relation, materialisation, unique
+    key and the compiled select (untimed: `dbt compile` against the pipeline's warehouse)."""
+    dbt("compile", "--select", *selection, "--resource-type", "model", "--vars", vars_, env=env)
+    target = settings.DBT_PROJECT_DIR / "target"
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    order = [r["unique_id"] for r in json.loads((target / "run_results.json").read_text())["results"]]
+    return [
+        {
+            "name": nodes[uid]["name"],
+            "relation": nodes[uid]["relation_name"],
+            "materialized": nodes[uid]["config"]["materialized"],
+            "unique_key": nodes[uid]["config"].get("unique_key"),
+            "sql": nodes[uid]["compiled_code"],
+        }
+        for uid in order
+        if uid.startswith("model.")
+    ]
+
+
+def bare_read_sql(name: str, path: Path) -> str:
+    """A plain typed read of a file into its raw table: the loader's own cleaning and typing of
+    each column, without its checks, quarantine, line numbers, hashing or transaction."""
+    spec = next(s for s in ALL_FEEDS if s.name == name)
+    variant = detect_variant(spec, path)
+    columns = ", ".join(f"'{c}': 'VARCHAR'" for c in variant.columns)
+    read = (
+        f"read_csv('{path}', header={str(variant.header).lower()}, columns={{{columns}}}, "
+        f"delim='{variant.delimiter or spec.delimiter}', quote='\"', escape='\"', auto_detect=false"
+        + (", null_padding=true" if variant.pads_trailing_fields else "")
+        + ")"
+    )
+    typed = ", ".join(
+        col.typed_expression(_value_sql(spec, variant.mapping[col.name])) + f" as {col.name}"
+        for col in spec.columns
+        if col.name in variant.mapping
+    )
+    return f"select {typed}, '{path.name}' as _source_file, '{variant.name}' as _schema_variant from {read}"
+
+
+def bare(out: Path, month: date, database: Path, models: list[dict]) -> tuple[float, float]:
+    """The same reads and the same model SQL in plain DuckDB, on a copy of the warehouse taken
+    before the month's activity loads: each file typed straight into its raw table, then every
+    model dbt ran, in dbt's order, as `create or replace` (views, tables) or delete + insert of
+    the month (incremental models, as dbt-duckdb's delete+insert does). No dbt, no Dagster, no
+    loader checks. Returns (read seconds, model seconds)."""
     folder = f"{month:%Y-%m}"
     started = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="cw-bare-"))
-    files = {}
-    for name in ("hes_apc", "hes_opa", "ecds", "epd"):
-        path = next((out / name / folder).glob("*"))
-        if path.suffix == ".zip":  # as the loader does: the one file inside, extracted
-            with zipfile.ZipFile(path) as archive:
-                path = Path(archive.extract(archive.namelist()[0], scratch))
-        files[name] = path
-    with zipfile.ZipFile(next((out / "gp_practice_map" / folder).glob("*"))) as archive:
-        practice_map = Path(archive.extract(archive.namelist()[0], scratch))
-    with duckdb.connect(str(database)) as conn:
-        conn.execute(
-            "create table practice_map as select * from read_csv(?, header=true)", [str(practice_map)]
-        )
-        conn.execute(
-            f"create table apc as select * from read_csv('{files['hes_apc']}', delim='|', header=true)"
-        )
-        conn.execute(
-            f"create table opa as select * from read_csv('{files['hes_opa']}', delim='|', header=true)"
-        )
-        conn.execute(f"create table ecds as select * from read_csv('{files['ecds']}', header=true)")
-        conn.execute(f"create table epd as select * from read_csv('{files['epd']}', header=true)")
-        commissioner = "SUB_ICB_LOCATION_CODE"  # the benchmark months are in the sub-ICB era
-        conn.execute(
-            f"""
-            create table spells as
-            select SUSSPELLID, any_value(GPPRAC) as gpprac, min(ADMIDATE) as admidate,
-                   max(DISDATE) as disdate, first(ADMIMETH order by EPIORDER) as admimeth,
-                   first(CLASSPAT order by EPIORDER) as classpat, first(SUSHRG order by EPIORDER) as hrg,
-                   count(*) as episodes
-            from apc group by SUSSPELLID;
-            create table spells_by_area as
-            select m.{commissioner} as area, s.admimeth, s.classpat, count(*) as spells,
-                   sum(datediff('day', s.admidate, s.disdate)) as bed_days
-            from spells s left join practice_map m on s.gpprac = m.PRACTICE_CODE group by all;
-            create table opa_by_area as
-            select m.{commissioner} as area, o.TRETSPEF, o.ATTENDED, o.FIRSTATT, count(*) as appointments
-            from opa o left join practice_map m on o.GPPRAC = m.PRACTICE_CODE group by all;
-            create table ecds_by_area as
-            select m.{commissioner} as area, e.EC_Department_Type, count(*) as attendances
-            from ecds e left join practice_map m on e.GP_Practice_Code = m.PRACTICE_CODE group by all;
-            create table epd_by_practice as
-            select PRACTICE_CODE, BNF_CODE, sum(ITEMS) as items,
-                   sum(ACTUAL_COST) as actual_cost
-            from epd group by all;
-            """
-        )
+    with duckdb.connect(str(database), config=settings.duckdb_config()) as conn:
+        for name in ACTIVITY:
+            path = next((out / name / folder).glob("*"))
+            if path.suffix == ".zip":  # as the loader does: the one file inside, extracted
+                with zipfile.ZipFile(path) as archive:
+                    path = Path(archive.extract(archive.namelist()[0], scratch))
+            typed = f"select *, ?::date as _period from ({bare_read_sql(name, path)})"
+            conn.execute(f"insert into raw.{name} by name {typed}", [month])
+        read_s = time.perf_counter() - started
+        started = time.perf_counter()
+        for model in models:
+            if model["materialized"] == "view":
+                conn.execute(f"create or replace view {model['relation']} as {model['sql']}")
+            elif model["materialized"] == "incremental":
+                key = model["unique_key"]
+                conn.execute(f"create or replace temp table bare_batch as {model['sql']}")
+                conn.execute(f"delete from {model['relation']} where {key} in (select {key} from bare_batch)")
+                conn.execute(f"insert into {model['relation']} by name select * from bare_batch")
+            else:
+                conn.execute(f"create or replace table {model['relation']} as {model['sql']}")
     shutil.rmtree(scratch)
-    return time.perf_counter() - started
+    return read_s, time.perf_counter() - started
+
+
+def slowest_models(top: int = 8) -> dict[str, float]:
+    """The dbt run's slowest models (its run_results.json)."""
+    results = json.loads((settings.DBT_PROJECT_DIR / "target" / "run_results.json").read_text())["results"]
+    ranked = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:top]
+    return {r["unique_id"].split(".")[-1]: round(r["execution_time"], 1) for r in ranked}
 
 
 def fingerprint(conn, table: str, column: str, month: date) -> tuple:
@@ -171,39 +201,57 @@ def main() -> None:
     settings.export_environment()
     figures: dict[str, object] = {}
 
-    # Reference data and models (not timed against the bare script). Feeds the two-month plan
-    # does not write (Fingertips, GPPS …) get their empty raw tables so every model builds.
+    # Reference data, the cost releases (annual) and their models: not timed against the bare
+    # script. Feeds the two-month plan does not write (Fingertips, GPPS …) get their empty raw
+    # tables so every model builds.
     with connect(warehouse) as conn:
         for spec in ALL_FEEDS:
             ensure_raw_table(conn, spec)
-        reference = [s.name for s in ALL_FEEDS if s.name not in ACTIVITY + COST]
+        reference = [s.name for s in ALL_FEEDS if s.name not in ACTIVITY]
         figures["reference_load_s"], _ = load(conn, reference, landing_dir, None)
     figures["reference_dbt_s"] = dbt("seed", env=env) + dbt(
         "run", "--exclude", *(f"{s}+" for s in STAGING), env=env
     )
 
+    selection = tuple(f"{s}+" for s in STAGING)
+    bare_dir = args.out / "bare"
     for index, month in enumerate(MONTHS, start=1):
         vars_ = json.dumps(partition_vars(month, MONTHS[-1] if month == MONTHS[0] else date(2024, 5, 1)))
+        # Untimed: the bare script starts from the warehouse as it is before this month's loads
+        # (same reference tables, same earlier months), under the same catalog name.
+        shutil.rmtree(bare_dir, ignore_errors=True)
+        bare_dir.mkdir(parents=True)
+        shutil.copy2(warehouse, bare_dir / warehouse.name)
+
         with connect(warehouse) as conn:
-            load_s, rows = load(conn, ACTIVITY + (COST if index == 1 else ()), landing_dir, month)
-        run_s = dbt("run", "--select", *(f"{s}+" for s in STAGING), "--vars", vars_, env=env)
-        test_s = dbt("test", "--select", *(f"{s}+" for s in STAGING), "--vars", vars_, env=env, check=False)
+            load_s, rows = load(conn, ACTIVITY, landing_dir, month)
+        run_s = dbt("run", "--select", *selection, "--vars", vars_, env=env)
+        model_timings = slowest_models()
+        test_s = dbt("test", "--select", *selection, "--vars", vars_, env=env, check=False)
         started = time.perf_counter()
         with connect(warehouse, read_only=True) as conn:
             for name in ACTIVITY:
                 for suite in validation.suite_files(name):
                     validation.run_suite(conn, suite, month, month)
         suites_s = time.perf_counter() - started
-        bare_s = bare(landing_dir, month, args.out / f"bare_{index}.duckdb")
+        models = compiled_models(selection, vars_, env)
+        bare_read_s, bare_models_s = bare(landing_dir, month, bare_dir / warehouse.name, models)
+        bare_s = bare_read_s + bare_models_s
         figures[f"month_{index}"] = {
             "rows_loaded": rows,
             "load_s": round(load_s, 1),
             "dbt_run_s": round(run_s, 1),
             "pipeline_s": round(load_s + run_s, 1),
-            "dbt_tests_s": round(test_s, 1),
-            "validation_suites_s": round(suites_s, 1),
+            "models": len(models),
+            "bare_read_s": round(bare_read_s, 1),
+            "bare_models_s": round(bare_models_s, 1),
             "bare_duckdb_s": round(bare_s, 1),
             "ratio_pipeline_to_bare": round((load_s + run_s) / bare_s, 2),
+            "ratio_load_to_bare_read": round(load_s / bare_read_s, 2),
+            "ratio_dbt_run_to_bare_models": round(run_s / bare_models_s, 2),
+            "dbt_tests_s": round(test_s, 1),
+            "validation_suites_s": round(suites_s, 1),
+            "slowest_models_s": model_timings,
         }
         if index == 1:
             with connect(warehouse, read_only=True) as conn:
@@ -215,6 +263,7 @@ def main() -> None:
                     )
                 }
         print(json.dumps(figures[f"month_{index}"], indent=2), flush=True)
+    shutil.rmtree(bare_dir, ignore_errors=True)
 
     with connect(warehouse, read_only=True) as conn:
         after = {

@@ -11,6 +11,11 @@ Every feed follows the same steps:
 4. in one transaction, replace the partition (`_period`) in the raw table, its quarantine rows
    and its `meta.load_log` entry. A failure anywhere rolls back, so the previous data stay.
 
+Each row keeps the line it was published on (`_line`). The typed rows are staged in file order
+and numbered from their row ids, stepping over the lines the reader refused: a window function
+over the read would number them single-threaded, which cost a national EPD month 30 seconds.
+The file's sha256 is computed in a thread while DuckDB reads the same bytes.
+
 The raw file is only ever read; zip archives (as NHS England ships several feeds) are read
 from a temporary extraction.
 """
@@ -23,6 +28,7 @@ import io
 import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -314,13 +320,12 @@ def _typed_select(spec: FeedSpec, variant: SchemaVariant, read_sql: str, source:
     record = ", ".join(f'"{p.replace(chr(34), chr(34) * 2)}" := {ident[p]}' for p in published)
     canonical = ", ".join(c.name for c in spec.columns)
     return (
-        f"with cleaned as (select {', '.join(cleaned)}, "
-        f"row_number() over () + {1 if variant.header else 0} as _line from {read_sql}), "
+        f"with cleaned as (select {', '.join(cleaned)} from {read_sql}), "
         f"typed as (select *, {', '.join(typed)} from cleaned), "
         f"checked as (select *, {ok} as _ok from typed) "
         f"select {canonical}, case when _ok then []::varchar[] else {reason_list} end as _reasons, "
         f"case when _ok then null else to_json(struct_pack({record}))::varchar end as _record, "
-        f"{_sql_str(source)} as _source_file, {_sql_str(variant.name)} as _schema_variant, _line "
+        f"{_sql_str(source)} as _source_file, {_sql_str(variant.name)} as _schema_variant "
         f"from checked"
     )
 
@@ -336,31 +341,67 @@ def _raw_table_ddl(spec: FeedSpec) -> str:
 def _read_with_encoding(
     conn: duckdb.DuckDBPyConnection,
     spec: FeedSpec,
-    detected: DetectedFile,
+    path: Path,
+    variant: SchemaVariant,
     csv_path: Path,
     tag: str,
 ) -> str:
-    """Stage one file into a temp table; fall back from UTF-8 to Latin-1 as ODS files need."""
+    """Stage one file into a temp table in file order; fall back from UTF-8 to Latin-1 as ODS
+    files need."""
     encodings = [spec.encoding] + [e for e in ("utf-8", "latin-1") if e != spec.encoding]
     last_error: Exception | None = None
-    for encoding in encodings:
-        read_sql = _read_csv_sql(spec, detected.variant, csv_path, encoding, tag)
-        try:
-            conn.execute(
-                f"create or replace temp table stage_{tag} as "
-                + _typed_select(spec, detected.variant, read_sql, detected.path.name)
-            )
-            misread = conn.execute(
-                f"select count(*) from rejects_{tag} where error_type = 'INVALID ENCODING'"
-            ).fetchall()[0][0]
-            if misread and encoding != encodings[-1]:
-                continue  # an Excel "CSV" re-save (cp1252): read it again as Latin-1
-            return encoding
-        except duckdb.InvalidInputException as exc:
-            last_error = exc
-            if "unicode" not in str(exc).lower() and "encoding" not in str(exc).lower():
-                break
-    raise FeedLoadError(f"{detected.path}: DuckDB could not read the file: {last_error}") from last_error
+    kept_order = conn.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
+    conn.execute("set preserve_insertion_order = true")  # row ids in file order: see _number_lines
+    try:
+        for encoding in encodings:
+            read_sql = _read_csv_sql(spec, variant, csv_path, encoding, tag)
+            try:
+                conn.execute(
+                    f"create or replace temp table stage_{tag} as "
+                    + _typed_select(spec, variant, read_sql, path.name)
+                )
+                misread = conn.execute(
+                    f"select count(*) from rejects_{tag} where error_type = 'INVALID ENCODING'"
+                ).fetchall()[0][0]
+                if misread and encoding != encodings[-1]:
+                    continue  # an Excel "CSV" re-save (cp1252): read it again as Latin-1
+                return encoding
+            except duckdb.InvalidInputException as exc:
+                last_error = exc
+                if "unicode" not in str(exc).lower() and "encoding" not in str(exc).lower():
+                    break
+    finally:
+        conn.execute(f"set preserve_insertion_order = {'true' if kept_order else 'false'}")
+    raise FeedLoadError(f"{path}: DuckDB could not read the file: {last_error}") from last_error
+
+
+def _number_lines(conn: duckdb.DuckDBPyConnection, variant: SchemaVariant, tag: str) -> None:
+    """A view of the staged rows with the line each was published on.
+
+    Row k (0-based, file order) is on line k + 1 + header, plus one for each line the reader
+    refused before it. A refused line r_i (the i-th, 1-based) sits where row
+    a_i = r_i - 1 - header - (i - 1) would be, so the lines refused before row k are those with
+    a_i <= k: an as-of join on the few refused lines.
+    """
+    first = 1 + (1 if variant.header else 0)
+    refused = conn.execute(f"select count(distinct line) from rejects_{tag}").fetchall()[0][0]
+    if not refused:
+        conn.execute(
+            f"create or replace temp view lines_{tag} as select *, rowid + {first} as _line from stage_{tag}"
+        )
+        return
+    conn.execute(
+        f"create or replace temp table refused_{tag} as "
+        f"select line - {first} - (row_number() over (order by line) - 1) as first_row, "
+        f"row_number() over (order by line) as refused_before "
+        f"from (select distinct line from rejects_{tag})"
+    )
+    conn.execute(
+        f"create or replace temp view lines_{tag} as "
+        f"select staged.*, staged.rowid + {first} + coalesce(refused.refused_before, 0) as _line "
+        f"from stage_{tag} as staged asof left join refused_{tag} as refused "
+        f"on staged.rowid >= refused.first_row"
+    )
 
 
 def ensure_raw_table(conn: duckdb.DuckDBPyConnection, spec: FeedSpec) -> None:
@@ -391,18 +432,22 @@ def load_period(
     detected: list[DetectedFile] = []
     encodings: set[str] = set()
     with ExitStack() as stack:
-        stage_tables = []
+        hashing = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256"))
+        digests = [hashing.submit(sha256_of, Path(path)) for path in files]  # while DuckDB reads
+        tags = []
         for index, path in enumerate(files):
             csv_path = stack.enter_context(readable_csv(path, spec))
             variant = detect_variant(spec, path, csv_path)
-            item = DetectedFile(path, variant, sha256_of(path), path.stat().st_size, received_at(path))
-            detected.append(item)
             tag = f"{spec.name}_{index}"
-            encodings.add(_read_with_encoding(conn, spec, item, csv_path, tag))
-            stage_tables.append((tag, item))
+            encodings.add(_read_with_encoding(conn, spec, path, variant, csv_path, tag))
+            _number_lines(conn, variant, tag)
+            detected.append(
+                DetectedFile(path, variant, digests[index].result(), path.stat().st_size, received_at(path))
+            )
+            tags.append(tag)
 
-        union = " union all by name ".join(f"select * from stage_{tag}" for tag, _ in stage_tables)
-        conn.execute(f"create or replace temp table stage_{spec.name} as {union}")
+        union = " union all by name ".join(f"select * from lines_{tag}" for tag in tags)
+        conn.execute(f"create or replace temp view stage_{spec.name} as {union}")
         # DuckDB logs one reject per problem (a record cut short by 7 fields gives 7): one row
         # per refused record, its reasons joined.
         rejects = " union all ".join(
@@ -410,14 +455,22 @@ def load_period(
             f"string_agg(distinct error_type || ': ' || error_message, '; ') as reason, "
             f"any_value(trim(csv_line, chr(10) || chr(13))) as record "
             f"from rejects_{tag} group by line"
-            for tag, item in stage_tables
+            for tag, item in zip(tags, detected, strict=True)
         )
         conn.execute(f"create or replace temp table rejects_{spec.name} as {rejects}")
 
-    good = conn.execute(f"select count(*) from stage_{spec.name} where len(_reasons) = 0").fetchone()[0]
-    typed_bad = conn.execute(f"select count(*) from stage_{spec.name} where len(_reasons) > 0").fetchone()[0]
-    structural_bad = conn.execute(f"select count(*) from rejects_{spec.name}").fetchone()[0]
-    bad = typed_bad + structural_bad
+    per_file = {
+        name: (good, typed_bad)
+        for name, good, typed_bad in conn.execute(
+            "select _source_file, count(*) filter (where len(_reasons) = 0), "
+            f"count(*) filter (where len(_reasons) > 0) from stage_{spec.name} group by _source_file"
+        ).fetchall()
+    }
+    structural = dict(
+        conn.execute(f"select source_file, count(*) from rejects_{spec.name} group by source_file").fetchall()
+    )
+    good = sum(g for g, _ in per_file.values())
+    bad = sum(b for _, b in per_file.values()) + sum(structural.values())
     names = ", ".join(str(p) for p in files)
     if good == 0 and bad == 0:
         raise EmptyFeedFile(f"{names}: the file has a header but no data rows ({spec.title}, {period:%Y-%m})")
@@ -456,15 +509,8 @@ def load_period(
         )
         conn.execute("delete from meta.load_log where feed = ? and _period = ?", [spec.name, period])
         for item in detected:
-            counts = conn.execute(
-                "select count(*) filter (where len(_reasons) = 0), "
-                "count(*) filter (where len(_reasons) > 0) "
-                f"from stage_{spec.name} where _source_file = ?",
-                [item.path.name],
-            ).fetchone()
-            rejected = conn.execute(
-                f"select count(*) from rejects_{spec.name} where source_file = ?", [item.path.name]
-            ).fetchone()[0]
+            file_good, file_bad = per_file.get(item.path.name, (0, 0))
+            rejected = structural.get(item.path.name, 0)
             conn.execute(
                 "insert into meta.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -475,8 +521,8 @@ def load_period(
                     item.bytes,
                     item.variant.name,
                     "/".join(sorted(encodings)),
-                    counts[0],
-                    counts[1] + rejected,
+                    file_good,
+                    file_bad + rejected,
                     loaded_at,
                     item.received_at,
                 ],
