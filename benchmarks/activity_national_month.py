@@ -62,6 +62,7 @@ def dbt(*args: str, env: dict[str, str], check: bool = True) -> float:
         cwd=settings.DBT_PROJECT_DIR,
         env=env,
         check=check,
+        stdout=subprocess.DEVNULL if args[0] == "compile" else None,  # it prints the SQL
     )
     if done.returncode:
         print(f"dbt {args[0]} exited {done.returncode} (see dbt_project/logs)")
@@ -81,7 +82,8 @@ def load(conn, names, out: Path, month: date | None) -> tuple[float, int]:
 def compiled_models(selection: tuple[str, ...], vars_: str, env: dict[str, str]) -> list[dict]:
     """The selected models as dbt runs them, in dbt's order: relation, materialisation, unique
     key and the compiled select (untimed: `dbt compile` against the pipeline's warehouse)."""
-    dbt("compile", "--select", *selection, "--resource-type", "model", "--vars", vars_, env=env)
+    models_only = (f"{s},resource_type:model" for s in selection)
+    dbt("compile", "--select", *models_only, "--vars", vars_, env=env)
     target = settings.DBT_PROJECT_DIR / "target"
     nodes = json.loads((target / "manifest.json").read_text())["nodes"]
     order = [r["unique_id"] for r in json.loads((target / "run_results.json").read_text())["results"]]
