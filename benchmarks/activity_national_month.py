@@ -145,6 +145,7 @@ def bare(out: Path, month: date, database: Path, models: list[dict]) -> tuple[fl
             elif model["materialized"] == "incremental":
                 key = model["unique_key"]
                 conn.execute(f"create or replace temp table bare_batch as {model['sql']}")
+                conn.execute(f"create table if not exists {model['relation']} as from bare_batch limit 0")
                 conn.execute(f"delete from {model['relation']} where {key} in (select {key} from bare_batch)")
                 conn.execute(f"insert into {model['relation']} by name select * from bare_batch")
             else:
