@@ -22,10 +22,13 @@ spells as (
 ),
 
 tariff as (
-    select * from {{ ref('dim_tariff_apc_price') }}
+    select
+        *,
+        {{ in_force_until('financial_year_start', 'hrg_code') }} as in_force_until
+    from {{ ref('dim_tariff_apc_price') }}
 ),
 
-ncc as (
+ncc_years as (
     select
         financial_year_start,
         department_code,
@@ -33,6 +36,13 @@ ncc as (
         sum(total_cost) / nullif(sum(total_activity), 0) as unit_cost
     from {{ ref('dim_ncc_unit_cost') }}
     group by financial_year_start, department_code, currency_code
+),
+
+ncc as (
+    select
+        *,
+        {{ in_force_until('financial_year_start', 'department_code, currency_code') }} as in_force_until
+    from ncc_years
 ),
 
 with_department as (
@@ -83,10 +93,11 @@ priced as (
         end as trim_days,
         tariff.per_day_long_stay_price
     from with_department
-    asof left join tariff
+    left join tariff
         on
             with_department.hrg_code = tariff.hrg_code
             and with_department.discharge_date >= tariff.financial_year_start
+            and with_department.discharge_date < tariff.in_force_until
 ),
 
 costed as (
@@ -99,11 +110,12 @@ costed as (
         * coalesce(priced.per_day_long_stay_price, 0) as tariff_cost,
         ncc.unit_cost as ncc_unit_cost
     from priced
-    asof left join ncc
+    left join ncc
         on
             priced.ncc_department_code = ncc.department_code
             and priced.hrg_code = ncc.currency_code
             and priced.discharge_date >= ncc.financial_year_start
+            and priced.discharge_date < ncc.in_force_until
 ),
 
 final as (

@@ -21,19 +21,23 @@ appointments as (
 ),
 
 attendance_prices as (
-    select * from {{ ref('dim_tariff_op_attendance_price') }}
+    select
+        *,
+        {{ in_force_until('financial_year_start', 'treatment_function_code') }} as in_force_until
+    from {{ ref('dim_tariff_op_attendance_price') }}
 ),
 
 procedure_prices as (
     select
         financial_year_start,
         hrg_code,
-        outpatient_procedure_price
+        outpatient_procedure_price,
+        {{ in_force_until('financial_year_start', 'hrg_code') }} as in_force_until
     from {{ ref('dim_tariff_apc_price') }}
     where outpatient_procedure_price is not null
 ),
 
-ncc as (
+ncc_years as (
     select
         financial_year_start,
         currency_code,
@@ -42,6 +46,13 @@ ncc as (
     from {{ ref('dim_ncc_unit_cost') }}
     where department_code in ('CL', 'OPROC')
     group by financial_year_start, currency_code, coalesce(service_code, '')
+),
+
+ncc as (
+    select
+        *,
+        {{ in_force_until('financial_year_start', 'currency_code, service_code') }} as in_force_until
+    from ncc_years
 ),
 
 priced as (
@@ -55,14 +66,16 @@ priced as (
         end as attendance_price,
         attendance_prices.treatment_function_code is not null as has_tariff_function
     from appointments
-    asof left join procedure_prices
+    left join procedure_prices
         on
             appointments.hrg_code = procedure_prices.hrg_code
             and appointments.appointment_date >= procedure_prices.financial_year_start
-    asof left join attendance_prices
+            and appointments.appointment_date < procedure_prices.in_force_until
+    left join attendance_prices
         on
             appointments.treatment_function_code = attendance_prices.treatment_function_code
             and appointments.appointment_date >= attendance_prices.financial_year_start
+            and appointments.appointment_date < attendance_prices.in_force_until
 ),
 
 with_ncc as (
@@ -70,11 +83,12 @@ with_ncc as (
         priced.*,
         ncc.unit_cost as ncc_unit_cost
     from priced
-    asof left join ncc
+    left join ncc
         on
             priced.hrg_code = ncc.currency_code
             and coalesce(priced.treatment_function_code, '') = ncc.service_code
             and priced.appointment_date >= ncc.financial_year_start
+            and priced.appointment_date < ncc.in_force_until
 ),
 
 costed as (

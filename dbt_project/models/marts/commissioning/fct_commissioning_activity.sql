@@ -55,7 +55,7 @@ appointments as (
     where {{ period_window('appointment_month') }}
 ),
 
-ae_unit_costs as (
+ae_unit_cost_years as (
     select
         financial_year_start,
         currency_code,
@@ -63,6 +63,13 @@ ae_unit_costs as (
     from {{ ref('dim_ncc_unit_cost') }}
     where department_code = 'EM'
     group by financial_year_start, currency_code
+),
+
+ae_unit_costs as (
+    select
+        *,
+        {{ in_force_until('financial_year_start', 'currency_code') }} as in_force_until
+    from ae_unit_cost_years
 ),
 
 ae as (
@@ -84,10 +91,11 @@ ae as (
         true as is_notional_cost,
         0 as bed_days
     from {{ ref('fct_ae_attendance') }} as attendances
-    asof left join ae_unit_costs
+    left join ae_unit_costs
         on
             attendances.hrg_code = ae_unit_costs.currency_code
             and attendances.arrival_date >= ae_unit_costs.financial_year_start
+            and attendances.arrival_date < ae_unit_costs.in_force_until
     where {{ period_window('attendances.arrival_month') }}
 ),
 

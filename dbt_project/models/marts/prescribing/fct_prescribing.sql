@@ -32,17 +32,14 @@ settings as (
 ),
 
 aggregated as (
+    -- The sums per presentation; the names and codes that depend on the cost centre or the
+    -- presentation alone are taken once per cost centre and per presentation below, not carried
+    -- through a group by of ~15M rows a national month.
     select
         month,
         practice_code,
         bnf_code,
-        max(practice_name) as practice_name,
-        max(bnf_description) as bnf_description,
-        max(bnf_chemical_substance_code) as bnf_chemical_substance_code,
-        max(bnf_chapter_code) as bnf_chapter_code,
-        max(prescribing_setting) as prescribing_setting,
         bool_or(is_unidentified_prescriber) as is_unidentified_prescriber,
-        max(epd_commissioner_code) as epd_commissioner_code,
         sum(items) as items,
         sum(quantity) as quantity,
         sum(total_quantity) as total_quantity,
@@ -55,21 +52,63 @@ aggregated as (
     group by month, practice_code, bnf_code
 ),
 
-attributed as (
+cost_centres as (
+    select
+        month,
+        practice_code,
+        max(practice_name) as practice_name,
+        max(prescribing_setting) as prescribing_setting,
+        max(epd_commissioner_code) as epd_commissioner_code
+    from prescribing
+    group by month, practice_code
+),
+
+presentations as (
+    select
+        month,
+        bnf_code,
+        max(bnf_description) as bnf_description,
+        max(bnf_chemical_substance_code) as bnf_chemical_substance_code,
+        max(bnf_chapter_code) as bnf_chapter_code
+    from prescribing
+    group by month, bnf_code
+),
+
+described as (
     select
         aggregated.*,
-        coalesce(attribution.published_commissioner_code, aggregated.epd_commissioner_code)
+        cost_centres.practice_name,
+        cost_centres.prescribing_setting,
+        cost_centres.epd_commissioner_code,
+        presentations.bnf_description,
+        presentations.bnf_chemical_substance_code,
+        presentations.bnf_chapter_code
+    from aggregated
+    left join cost_centres
+        on
+            aggregated.month = cost_centres.month
+            and aggregated.practice_code = cost_centres.practice_code
+    left join presentations
+        on
+            aggregated.month = presentations.month
+            and aggregated.bnf_code = presentations.bnf_code
+),
+
+attributed as (
+    select
+        described.*,
+        coalesce(attribution.published_commissioner_code, described.epd_commissioner_code)
             as published_commissioner_code,
         case
             when attribution.published_commissioner_code is not null then attribution.attribution_source
-            when aggregated.epd_commissioner_code is not null then 'epd_pco_code'
+            when described.epd_commissioner_code is not null then 'epd_pco_code'
             else 'unattributed'
         end as attribution_source
-    from aggregated
+    from described
     left join attribution
         on
-            aggregated.month = attribution.month
-            and aggregated.practice_code = attribution.practice_code
+            described.month = attribution.month
+            and described.practice_code = attribution.practice_code
 ),
 
 final as (

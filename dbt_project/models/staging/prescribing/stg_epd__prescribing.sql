@@ -8,18 +8,16 @@ source as (
 
 ods_releases as (
     select
-        release_month,
         practice_code,
-        prescribing_setting
+        prescribing_setting,
+        -- the earliest release also stands for the months before it
+        case
+            when row_number() over (partition by practice_code order by release_month) = 1
+                then date '0001-01-01'
+            else release_month
+        end as in_force_from,
+        {{ in_force_until('release_month', 'practice_code') }} as in_force_until
     from {{ ref('stg_ods__practices') }}
-),
-
-ods_earliest as (
-    select
-        practice_code,
-        arg_min(prescribing_setting, release_month) as prescribing_setting
-    from ods_releases
-    group by practice_code
 ),
 
 renamed as (
@@ -72,14 +70,13 @@ renamed as (
 final as (
     select
         renamed.*,
-        coalesce(ods_releases.prescribing_setting, ods_earliest.prescribing_setting) as prescribing_setting
+        ods_releases.prescribing_setting
     from renamed
-    asof left join ods_releases
+    left join ods_releases
         on
             renamed.practice_code = ods_releases.practice_code
-            and renamed.month >= ods_releases.release_month
-    left join ods_earliest
-        on renamed.practice_code = ods_earliest.practice_code
+            and renamed.month >= ods_releases.in_force_from
+            and renamed.month < ods_releases.in_force_until
 )
 
 select * from final
