@@ -15,7 +15,8 @@ practice_map as (
         month as map_month,
         practice_code,
         commissioner_code,
-        pcn_code
+        pcn_code,
+        {{ in_force_until('month', 'practice_code') }} as in_force_until
     from {{ ref('stg_nhse__practice_map') }}
 ),
 
@@ -23,7 +24,8 @@ ods_releases as (
     select
         release_month,
         practice_code,
-        coalesce(current_commissioner_code, commissioner_code) as commissioner_code
+        coalesce(current_commissioner_code, commissioner_code) as commissioner_code,
+        {{ in_force_until('release_month', 'practice_code') }} as in_force_until
     from {{ ref('stg_ods__practices') }}
 ),
 
@@ -35,10 +37,11 @@ from_map as (
         practice_map.commissioner_code as map_commissioner_code,
         practice_map.pcn_code
     from registered_months
-    asof left join practice_map
+    left join practice_map
         on
             registered_months.practice_code = practice_map.practice_code
             and registered_months.month >= practice_map.map_month
+            and registered_months.month < practice_map.in_force_until
 ),
 
 with_ods as (
@@ -46,10 +49,11 @@ with_ods as (
         from_map.*,
         ods_releases.commissioner_code as ods_commissioner_code
     from from_map
-    asof left join ods_releases
+    left join ods_releases
         on
             from_map.practice_code = ods_releases.practice_code
             and from_map.month >= ods_releases.release_month
+            and from_map.month < ods_releases.in_force_until
 ),
 
 final as (

@@ -41,7 +41,10 @@ catchment as (
 ),
 
 practice_commissioner as (
-    select * from {{ ref('int_practice_month_commissioner') }}
+    select
+        *,
+        {{ in_force_until('month', 'practice_code') }} as in_force_until
+    from {{ ref('int_practice_month_commissioner') }}
 ),
 
 sub_icbs as (
@@ -180,10 +183,11 @@ placed as (
         org_gaps.*,
         1.0 as share
     from org_gaps
-    asof left join practice_commissioner
+    left join practice_commissioner
         on
             org_gaps.org_code = practice_commissioner.practice_code
             and org_gaps.month >= practice_commissioner.month
+            and org_gaps.month < practice_commissioner.in_force_until
     left join sub_icbs
         on practice_commissioner.published_commissioner_code = sub_icbs.commissioner_code
     where org_gaps.org_type = 'practice'

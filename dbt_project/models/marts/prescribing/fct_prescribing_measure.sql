@@ -58,12 +58,14 @@ registered as (
 ),
 
 ods_releases as (
+    -- the earliest release also stands for the months before it
     select
-        release_month,
         practice_code,
         prescribing_setting,
         open_date,
-        close_date
+        close_date,
+        {{ in_force_from('release_month', 'practice_code') }} as in_force_from,
+        {{ in_force_until('release_month', 'practice_code') }} as in_force_until
     from {{ ref('stg_ods__practices') }}
 ),
 
@@ -80,22 +82,17 @@ months as (
     select distinct month from prescribing
 ),
 
-ods_earliest as (
-    select
-        practice_code,
-        arg_min(prescribing_setting, release_month) as prescribing_setting,
-        arg_min(open_date, release_month) as open_date,
-        arg_min(close_date, release_month) as close_date
+ods_practices as (
+    select distinct practice_code
     from ods_releases
-    group by practice_code
 ),
 
 practice_months as (
     select
         months.month,
-        ods_earliest.practice_code
+        ods_practices.practice_code
     from months
-    cross join ods_earliest
+    cross join ods_practices
 ),
 
 ods_as_at as (
@@ -103,25 +100,15 @@ ods_as_at as (
     select
         practice_months.month,
         practice_months.practice_code,
-        case
-            when ods_releases.release_month is null then ods_earliest.prescribing_setting
-            else ods_releases.prescribing_setting
-        end as prescribing_setting,
-        case
-            when ods_releases.release_month is null then ods_earliest.open_date
-            else ods_releases.open_date
-        end as open_date,
-        case
-            when ods_releases.release_month is null then ods_earliest.close_date
-            else ods_releases.close_date
-        end as close_date
+        ods_releases.prescribing_setting,
+        ods_releases.open_date,
+        ods_releases.close_date
     from practice_months
-    asof left join ods_releases
+    inner join ods_releases
         on
             practice_months.practice_code = ods_releases.practice_code
-            and practice_months.month >= ods_releases.release_month
-    inner join ods_earliest
-        on practice_months.practice_code = ods_earliest.practice_code
+            and practice_months.month >= ods_releases.in_force_from
+            and practice_months.month < ods_releases.in_force_until
 ),
 
 gp_practices as (

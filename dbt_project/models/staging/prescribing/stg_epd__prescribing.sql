@@ -11,11 +11,7 @@ ods_releases as (
         practice_code,
         prescribing_setting,
         -- the earliest release also stands for the months before it
-        case
-            when row_number() over (partition by practice_code order by release_month) = 1
-                then date '0001-01-01'
-            else release_month
-        end as in_force_from,
+        {{ in_force_from('release_month', 'practice_code') }} as in_force_from,
         {{ in_force_until('release_month', 'practice_code') }} as in_force_until
     from {{ ref('stg_ods__practices') }}
 ),
