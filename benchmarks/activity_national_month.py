@@ -42,7 +42,7 @@ import duckdb
 from orchestration.defs.catalog import ALL_FEEDS
 from orchestration.lib import landing, settings, validation
 from orchestration.lib.dbt_vars import partition_vars
-from orchestration.lib.loader import _value_sql, detect_variant, ensure_raw_table, load_period
+from orchestration.lib.loader import _read_csv_sql, _value_sql, detect_variant, ensure_raw_table, load_period
 from orchestration.lib.warehouse import connect
 
 MONTHS = (date(2024, 3, 1), date(2024, 4, 1))
@@ -101,22 +101,17 @@ def compiled_models(selection: tuple[str, ...], vars_: str, env: dict[str, str])
 
 
 def bare_read_sql(name: str, path: Path) -> str:
-    """A plain typed read of a file into its raw table: the loader's own cleaning and typing of
-    each column, without its checks, quarantine, line numbers, hashing or transaction."""
+    """A plain typed read of a file into its raw table: the loader's own reader (without its
+    rejects table) and its cleaning and typing of each column, without its checks, quarantine,
+    line numbers, hashing or transaction."""
     spec = next(s for s in ALL_FEEDS if s.name == name)
     variant = detect_variant(spec, path)
-    columns = ", ".join(f"'{c}': 'VARCHAR'" for c in variant.columns)
-    read = (
-        f"read_csv('{path}', header={str(variant.header).lower()}, columns={{{columns}}}, "
-        f"delim='{variant.delimiter or spec.delimiter}', quote='\"', escape='\"', auto_detect=false"
-        + (", null_padding=true" if variant.pads_trailing_fields else "")
-        + ")"
-    )
     typed = ", ".join(
         col.typed_expression(_value_sql(spec, variant.mapping[col.name])) + f" as {col.name}"
         for col in spec.columns
         if col.name in variant.mapping
     )
+    read = _read_csv_sql(spec, variant, path, spec.encoding, None)
     return f"select {typed}, '{path.name}' as _source_file, '{variant.name}' as _schema_variant from {read}"
 
 

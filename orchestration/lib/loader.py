@@ -262,14 +262,20 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _read_csv_sql(spec: FeedSpec, variant: SchemaVariant, path: Path, encoding: str, tag: str) -> str:
+def _read_csv_sql(spec: FeedSpec, variant: SchemaVariant, path: Path, encoding: str, tag: str | None) -> str:
+    """DuckDB's reader for a file in a known layout, every column as text; with a tag, malformed
+    records go to `rejects_<tag>` instead of aborting the read."""
     columns = ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in variant.columns)
+    rejects = (
+        f"store_rejects=true, rejects_table='rejects_{tag}', rejects_scan='rejects_scan_{tag}', "
+        if tag
+        else ""
+    )
     return (
         f"read_csv({_sql_str(str(path))}, header={'true' if variant.header else 'false'}, "
         f"columns={{{columns}}}, delim={_sql_str(variant.delimiter or spec.delimiter)}, "
         "quote='\"', escape='\"', "
-        f"auto_detect=false, encoding={_sql_str(encoding)}, store_rejects=true, "
-        f"rejects_table='rejects_{tag}', rejects_scan='rejects_scan_{tag}', "
+        f"auto_detect=false, encoding={_sql_str(encoding)}, {rejects}"
         f"max_line_size=10000000"
         + (", null_padding=true, parallel=false" if variant.pads_trailing_fields else "")
         + ")"

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from orchestration.defs.reference.feeds import EPRACCUR, GP_REGISTERED_PATIENTS
+from orchestration.lib import settings
 from orchestration.lib.loader import (
     EmptyFeedFile,
     FeedLoadError,
@@ -46,27 +47,31 @@ def test_a_truncated_file_quarantines_the_cut_record_with_its_line(conn, tmp_pat
 
 
 def test_every_row_keeps_its_published_line_past_refused_lines_in_a_file_read_in_parallel(conn, tmp_path):
-    """600,000 rows (~40 MB, read by DuckDB in parallel buffers) whose patient count is their own
-    line number; lines 10 and 400,000 are cut short (refused by the reader) and line 250,000 has
-    a count that is not a number (refused by typing)."""
+    """2.6 million rows (~190 MB: large enough that DuckDB reads it in parallel and, without the
+    loader keeping file order, returns rows out of order) whose patient count is their own line
+    number; lines 10 and 2,000,000 are cut short (refused by the reader) and line 1,250,000 has a
+    count that is not a number (refused by typing). Under the warehouse's own settings, which
+    drop insertion order for speed."""
+    for name, value in settings.duckdb_config().items():
+        conn.execute(f"set {name} = '{value}'")
     header = "PUBLICATION,EXTRACT_DATE,ORG_TYPE,ORG_CODE,ONS_CODE,POSTCODE,SEX,AGE_GROUP_5,NUMBER_OF_PATIENTS"
     lines = [header] + [
         f"GP_PRAC_PAT_LIST,01JAN2021,GP,B{line % 90000 + 10000},,HX9 6KD,MALE,0_4,{line}"
-        for line in range(2, 600_002)
+        for line in range(2, 2_600_002)
     ]
     lines[9] = "GP_PRAC_PAT_LIST,01JAN2021,GP,B80001"
-    lines[399_999] = "GP_PRAC_PAT_LIST,01JAN2021,GP,B80001,,HX9 6KD"
-    lines[249_999] = lines[249_999].rsplit(",", 1)[0] + ",12a"
+    lines[1_999_999] = "GP_PRAC_PAT_LIST,01JAN2021,GP,B80001,,HX9 6KD"
+    lines[1_249_999] = lines[1_249_999].rsplit(",", 1)[0] + ",12a"
     result = load_period(
         conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "q.csv", "\r\n".join(lines) + "\r\n")]
     )
-    assert (result.rows_loaded, result.rows_quarantined) == (599_997, 3)
+    assert (result.rows_loaded, result.rows_quarantined) == (2_599_997, 3)
     misnumbered = "select count(*) from raw.gp_registered_patients where _line <> number_of_patients"
     assert _count(conn, misnumbered) == 0
     assert conn.execute("select line from meta.quarantine order by line").fetchall() == [
         (10,),
-        (250_000,),
-        (400_000,),
+        (1_250_000,),
+        (2_000_000,),
     ]
 
 
