@@ -11,7 +11,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install format ui sample benchmark clean
+.PHONY: run test install format ui sample benchmark clean publish
 CHROMIUM := /usr/bin/chromium
 
 $(BIN)/python:
@@ -43,6 +43,10 @@ dbt_project/target/manifest.json: $(STAMP) $(shell find dbt_project/models dbt_p
 ## Materialise every asset for every shipped sample month on the embedded DuckDB warehouse.
 run: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 	$(BIN)/python -m orchestration.run_all
+
+## Publish the warehouse as it stands as a release for BI tools (`make run` does it after every good run).
+publish: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
+	$(BIN)/python -m orchestration.release
 
 ## Lint Python and SQL, then run the whole pytest suite.
 test: install $(CHROMIUM) $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json

@@ -79,9 +79,29 @@ def print_summary(result, elapsed: float, first: date, last: date) -> None:
         for event in result.all_events:
             if event.event_type_value == "STEP_FAILURE":
                 print(f"\nStep failed: {event.step_key}\n{event.event_specific_data.error.message}")
-    print("\nOpen the Dagster UI with `make ui` (http://127.0.0.1:3000);")
-    print(f"query the warehouse read-only: duckdb -readonly {settings.warehouse_path()}")
+    print()
+    for line in release_lines():
+        print(line)
+    print("\nOpen the Dagster UI with `make ui` (http://127.0.0.1:3000).")
     print("=" * 78)
+
+
+def release_lines() -> list[str]:
+    """Where BI tools and analysts read the current release (never the private warehouse)."""
+    from orchestration.release.store import NoRelease, ReleaseStore
+
+    store = ReleaseStore(settings.publish_dir())
+    try:
+        manifest = store.manifest()
+    except NoRelease:
+        return [f"No release published yet under {store.root} (a failed or blocked run publishes nothing)."]
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    return [
+        f"Published release {manifest['release_id']}: {len(manifest['tables'])} tables, {rows:,} rows.",
+        f"  BI tools and analysts read {store.catalog} (DuckDB, read-only)",
+        f"  or the Parquet under {store.root / 'current' / 'data'}",
+        f"  dbt docs of the release: {store.current_dir() / 'docs' / 'index.html'}",
+    ]
 
 
 def main() -> int:

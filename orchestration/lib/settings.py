@@ -20,9 +20,14 @@ SEEDS_DIR = REPO_ROOT / "seeds"
 WAREHOUSE_ENV = "WAREHOUSE_PATH"
 LANDING_ENV = "LANDING_DIR"
 REPORTS_ENV = "REPORTS_DIR"
+PUBLISH_ENV = "PUBLISH_DIR"
+RESTRICTED_PUBLISH_ENV = "RESTRICTED_PUBLISH_DIR"
+RELEASES_KEPT_ENV = "RELEASES_KEPT"
 DEFAULT_WAREHOUSE = "warehouse/commissioning.duckdb"
 DEFAULT_LANDING = "seeds/landing"
 DEFAULT_REPORTS = "reports"
+DEFAULT_PUBLISH = "warehouse/published"
+DEFAULT_RELEASES_KEPT = 3
 
 # The first month of the monthly partitions. Earlier publisher files are still loadable by
 # widening this; the shipped sample starts here.
@@ -65,6 +70,31 @@ def reports_dir() -> Path:
     return _resolve(os.environ.get(REPORTS_ENV, DEFAULT_REPORTS))
 
 
+def publish_dir() -> Path:
+    """Where the published releases for BI tools live (the open release: no patient-level rows)."""
+    return _resolve(os.environ.get(PUBLISH_ENV, DEFAULT_PUBLISH))
+
+
+def restricted_publish_dir() -> Path | None:
+    """Where the access-controlled release goes (record-level facts included); None: not built."""
+    value = os.environ.get(RESTRICTED_PUBLISH_ENV, "").strip()
+    return _resolve(value) if value else None
+
+
+def releases_kept() -> int:
+    """How many releases stay on disk for readers mid-query (the current one included)."""
+    value = os.environ.get(RELEASES_KEPT_ENV, str(DEFAULT_RELEASES_KEPT))
+    try:
+        kept = int(value)
+    except ValueError:
+        raise ValueError(
+            f"{RELEASES_KEPT_ENV}={value!r}: expected a whole number of releases (at least 1)"
+        ) from None
+    if kept < 1:
+        raise ValueError(f"{RELEASES_KEPT_ENV}={value!r}: at least 1 release must be kept (the current one)")
+    return kept
+
+
 def export_environment() -> None:
     """Pin absolute paths and telemetry switches into the environment dbt subprocesses inherit.
 
@@ -77,6 +107,7 @@ def export_environment() -> None:
     os.environ[WAREHOUSE_ENV] = str(warehouse)
     os.environ[LANDING_ENV] = str(landing_dir())
     os.environ[REPORTS_ENV] = str(reports_dir())
+    os.environ[PUBLISH_ENV] = str(publish_dir())
     # dagster-dbt calls `dbt` by name (e.g. `prepare_if_dev` under `dagster dev`): make the dbt
     # installed beside this interpreter findable even when the venv is not activated.
     bin_dir = str(Path(sys.executable).parent)

@@ -65,7 +65,11 @@ def fft_trust_experience(context: dg.AssetExecutionContext, duckdb: DuckDBResour
         shared = publishable(frame)
         conn.execute("create schema if not exists share")
         conn.register("shared_frame", shared)
-        conn.execute("create or replace table share.fft_trust_experience as select * from shared_frame")
+        # The month stays a DATE (pandas carries it as a timestamp).
+        conn.execute(
+            "create or replace table share.fft_trust_experience as "
+            "select * replace (period_month::date as period_month) from shared_frame"
+        )
         conn.unregister("shared_frame")
     exports = Path(duckdb.database).parent / "exports"
     exports.mkdir(parents=True, exist_ok=True)
