@@ -85,6 +85,7 @@ def run_all_env(root: Path, landing: Path) -> dict[str, str]:
         "DAGSTER_HOME": str(home),
         "PARTITIONS_START": "2021-01-01",
         "REPORTS_DIR": str(root / "reports"),
+        "PUBLISH_DIR": str(root / "published"),
     }
 
 

@@ -26,7 +26,6 @@ RELEASES_KEPT_ENV = "RELEASES_KEPT"
 DEFAULT_WAREHOUSE = "warehouse/commissioning.duckdb"
 DEFAULT_LANDING = "seeds/landing"
 DEFAULT_REPORTS = "reports"
-DEFAULT_PUBLISH = "warehouse/published"
 DEFAULT_RELEASES_KEPT = 3
 
 # The first month of the monthly partitions. Earlier publisher files are still loadable by
@@ -71,8 +70,10 @@ def reports_dir() -> Path:
 
 
 def publish_dir() -> Path:
-    """Where the published releases for BI tools live (the open release: no patient-level rows)."""
-    return _resolve(os.environ.get(PUBLISH_ENV, DEFAULT_PUBLISH))
+    """Where the published releases for BI tools live (the open release: no patient-level rows);
+    by default `published/` beside the warehouse file."""
+    value = os.environ.get(PUBLISH_ENV, "").strip()
+    return _resolve(value) if value else warehouse_path().parent / "published"
 
 
 def restricted_publish_dir() -> Path | None:

@@ -27,7 +27,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -313,6 +313,8 @@ def _write_build(
     for index, table in enumerate(build.tables, start=1):
         started = time.perf_counter()
         rows = _write_table(conn, table, build.release_dir)
+        if table.partition_by and not rows:
+            table = replace(table, partition_by=None)  # written as one empty file, no period folders
         table_dir = build.release_dir / "data" / table.schema / table.name
         hashes = {path: hasher.submit(sha256_file, path) for path in table_dir.rglob("*.parquet")}
         if csv_extracts and rows <= EXCEL_MAX_ROWS:
@@ -356,6 +358,11 @@ def _finish_build(
     staged.write_text(json.dumps(manifest, indent=1, default=str))
     staged.rename(build.release_dir / MANIFEST)
     return manifest
+
+
+def _views(build: _Build) -> list[tuple[published.PublishedTable, Path]]:
+    """The tables as written (an empty one is not partitioned) and the folder holding them."""
+    return [(table, build.release_dir) for table, _, _ in build.written.values()]
 
 
 def _done(value: str) -> Future:
@@ -439,11 +446,10 @@ def publish(
                         else:
                             build.release_dir.mkdir(parents=True)
                         _write_build(conn, build, hasher, log, csv_extracts=build.access == published.OPEN)
-                    open_views = [(t, builds[0].release_dir) for t in open_tables]
+                    open_views = _views(builds[0])
                     _finish_build(builds[0], open_views, facts, docs)
                     if restricted is not None:
-                        views = open_views + [(t, builds[1].release_dir) for t in restricted_tables]
-                        _finish_build(builds[1], views, facts, docs)
+                        _finish_build(builds[1], open_views + _views(builds[1]), facts, docs)
         except BaseException as exc:
             for build in builds:
                 shutil.rmtree(build.release_dir, ignore_errors=True)

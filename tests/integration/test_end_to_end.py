@@ -2,7 +2,7 @@
 
 Runs `python -m orchestration.run_all` in a subprocess (as `make run` does) with its own
 WAREHOUSE_PATH, LANDING_DIR and DAGSTER_HOME, on three months of the shipped sample that
-cross the July 2022 switch from CCGs to sub-ICB locations.
+cross the July 2022 switch from CCGs to sub-ICB locations (the `e2e_workspace` of conftest.py).
 """
 
 from __future__ import annotations
@@ -16,26 +16,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.helpers import REPO_ROOT, SAMPLE, run_all, run_all_env
+from orchestration.release.store import ReleaseStore
+from tests.helpers import REPO_ROOT, SAMPLE, run_all
 
 pytestmark = pytest.mark.e2e
 MONTHS = ("2022-05", "2022-06", "2022-07")
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    landing = root / "landing"
-    from orchestration.definitions import ALL_FEEDS
-
-    for spec in ALL_FEEDS:
-        if spec.cadence == "monthly":  # three months of every monthly feed
-            for month in MONTHS:
-                shutil.copytree(SAMPLE / spec.name / month, landing / spec.name / month)
-        elif (SAMPLE / spec.name).is_dir():  # every release of the snapshot feeds
-            shutil.copytree(SAMPLE / spec.name, landing / spec.name)
-    env = run_all_env(root, landing)
-    return root, landing, env
+def workspace(e2e_workspace):
+    return e2e_workspace
 
 
 def _snapshot(root):
@@ -70,11 +60,9 @@ def _snapshot(root):
 
 
 @pytest.fixture(scope="module")
-def first_run(workspace):
-    root, _, env = workspace
-    result = run_all(env)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return result, _snapshot(root)
+def first_run(workspace, e2e_first_run):
+    root, _, _ = workspace
+    return e2e_first_run.result, _snapshot(root)
 
 
 def test_the_main_job_builds_every_mart_for_the_landed_months(first_run):
@@ -172,8 +160,11 @@ def test_a_bad_redelivery_is_blocked_and_the_last_good_marts_stay(workspace, fir
     _, good = first_run
     target = landing / "gp_registered_patients" / "2022-07" / "gp-reg-pat-prac-quin-age.zip"
     shutil.copy(landing / "gp_registered_patients" / "2022-06" / "gp-reg-pat-prac-quin-age.zip", target)
+    release = ReleaseStore(root / "published").current_id()
     result = run_all(env)
     assert result.returncode == 1
+    assert ReleaseStore(root / "published").current_id() == release  # a blocked run publishes nothing
+    assert f"Published release {release}" in result.stdout  # and says which release readers still see
     assert "raw/gp_registered_patients:structure (error)" in result.stdout
     assert "extract_month_matches_period" in result.stdout
     after = _snapshot(root)
