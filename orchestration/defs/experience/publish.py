@@ -45,6 +45,25 @@ def extract_csv(shared: pd.DataFrame) -> str:
     return out.to_csv(index=False, lineterminator="\n")
 
 
+def write_share_table(conn) -> pd.DataFrame:
+    """Replace `share.fft_trust_experience` with the suppressed FFT; returns what it wrote."""
+    frame = conn.execute(
+        "select setting, period_month, icb_code, trust_code, trust_name, "
+        + ", ".join(LIKERT)
+        + ", total_responses from intermediate.int_fft_percentages order by all"
+    ).df()
+    shared = publishable(frame)
+    conn.execute("create schema if not exists share")
+    conn.register("shared_frame", shared)
+    # The month stays a DATE (pandas carries it as a timestamp).
+    conn.execute(
+        "create or replace table share.fft_trust_experience as "
+        "select * replace (period_month::date as period_month) from shared_frame"
+    )
+    conn.unregister("shared_frame")
+    return shared
+
+
 @dg.asset(
     key=dg.AssetKey(["share", "fft_trust_experience"]),
     deps=[SOURCE],
@@ -57,20 +76,7 @@ def fft_trust_experience(context: dg.AssetExecutionContext, duckdb: DuckDBResour
     from pathlib import Path
 
     with duckdb.get_connection() as conn:
-        frame = conn.execute(
-            "select setting, period_month, icb_code, trust_code, trust_name, "
-            + ", ".join(LIKERT)
-            + ", total_responses from intermediate.int_fft_percentages order by all"
-        ).df()
-        shared = publishable(frame)
-        conn.execute("create schema if not exists share")
-        conn.register("shared_frame", shared)
-        # The month stays a DATE (pandas carries it as a timestamp).
-        conn.execute(
-            "create or replace table share.fft_trust_experience as "
-            "select * replace (period_month::date as period_month) from shared_frame"
-        )
-        conn.unregister("shared_frame")
+        shared = write_share_table(conn)
     exports = Path(duckdb.database).parent / "exports"
     exports.mkdir(parents=True, exist_ok=True)
     extract = exports / "fft_trust_experience.csv"

@@ -55,7 +55,7 @@ final as (
         sex,
         age_from,
         cost,
-        person_months,
+        person_months::bigint as person_months,
         cost / person_months as cost_per_person_month,
         (cost / person_months)
         / (

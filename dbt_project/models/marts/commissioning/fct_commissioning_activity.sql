@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='month',
+        on_schema_change='fail',
         tags=['monthly'],
     )
 }}
@@ -158,11 +159,11 @@ final as (
         activity.sex,
         bands.age_band,
         bands.age_from,
-        sum(activity.items) as activity,
-        sum(activity.items) filter (where activity.cost_basis = 'unpriced') as unpriced_activity,
+        sum(activity.items)::bigint as activity,
+        (sum(activity.items) filter (where activity.cost_basis = 'unpriced'))::bigint as unpriced_activity,
         sum(activity.cost) as cost,
         sum(activity.cost) filter (where activity.is_notional_cost) as notional_cost,
-        sum(activity.bed_days) as bed_days
+        sum(activity.bed_days)::bigint as bed_days
     from activity
     left join bands
         on activity.age between bands.age_from and bands.age_to

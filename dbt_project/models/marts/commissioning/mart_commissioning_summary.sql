@@ -124,7 +124,18 @@ notes as (
 
 final as (
     select
-        unioned.*,
+        unioned.month,
+        unioned.area_level,
+        unioned.area_code,
+        unioned.setting,
+        unioned.point_of_delivery,
+        unioned.activity::bigint as activity,
+        unioned.unpriced_activity::bigint as unpriced_activity,
+        unioned.cost,
+        unioned.notional_cost,
+        unioned.bed_days::bigint as bed_days,
+        unioned.registered_patients::bigint as registered_patients,
+        unioned.weighted_patients,
         1000.0 * unioned.activity / nullif(unioned.registered_patients, 0) as activity_per_1000_patients,
         unioned.cost / nullif(unioned.registered_patients, 0) as cost_per_head,
         unioned.cost / nullif(unioned.weighted_patients, 0) as cost_per_weighted_head,

@@ -111,9 +111,18 @@ combined as (
 
 final as (
     select
-        combined.*,
+        combined.month,
+        combined.sub_icb_location_code,
+        combined.programme,
+        combined.admitted_spells,
+        combined.emergency_admissions,
+        combined.bed_days::bigint as bed_days,
+        combined.admitted_cost,
+        combined.unpriced_spells,
+        combined.prescription_items::bigint as prescription_items,
+        combined.prescribing_cost,
         coalesce(combined.admitted_cost, 0) + coalesce(combined.prescribing_cost, 0) as total_cost,
-        population.registered_patients,
+        population.registered_patients::bigint as registered_patients,
         1000.0 * combined.emergency_admissions / nullif(population.registered_patients, 0)
             as emergency_admissions_per_1000,
         1000.0 * combined.prescription_items / nullif(population.registered_patients, 0) as items_per_1000

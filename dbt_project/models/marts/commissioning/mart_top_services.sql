@@ -73,8 +73,8 @@ final as (
         ranked.setting,
         ranked.service_code,
         hrg_names.hrg_name as service_name,
-        ranked.activity,
-        ranked.unpriced_activity,
+        ranked.activity::bigint as activity,
+        ranked.unpriced_activity::bigint as unpriced_activity,
         ranked.cost,
         ranked.share_of_spend,
         sum(ranked.share_of_spend) over (

@@ -90,7 +90,7 @@ file_rows as (
         'file' as org_type,
         feed as org_code,
         month,
-        coalesce(rows_loaded, 0) as records,
+        coalesce(rows_loaded, 0)::bigint as records,
         null::double as usual_records,
         null::double as share_of_usual,
         case
@@ -222,7 +222,7 @@ org_rows as (
         org_type,
         org_code,
         month,
-        records,
+        records::bigint as records,
         usual_records,
         records / nullif(usual_records, 0) as share_of_usual,
         case

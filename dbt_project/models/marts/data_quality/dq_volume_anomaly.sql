@@ -177,7 +177,7 @@ final as (
         anomalies.org_type,
         anomalies.org_code,
         anomalies.month,
-        anomalies.records,
+        anomalies.records::bigint as records,
         anomalies.usual_records,
         anomalies.change,
         case

@@ -29,7 +29,7 @@ final as (
             else (estimates.age // 5 * 5)::varchar || '-' || (estimates.age // 5 * 5 + 4)::varchar
         end as esp19_age_band,
         least(estimates.age // 5 * 5, 90) as age_from,
-        sum(estimates.population) as population
+        sum(estimates.population)::bigint as population
     from estimates
     left join locations
         on estimates.geography_code = locations.ons_sub_icb_location_code

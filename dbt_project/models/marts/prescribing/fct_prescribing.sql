@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='month',
+        on_schema_change='fail',
         tags=['monthly'],
     )
 }}
@@ -124,7 +125,7 @@ final as (
         attributed.bnf_description,
         attributed.bnf_chemical_substance_code,
         attributed.bnf_chapter_code,
-        attributed.items,
+        attributed.items::bigint as items,
         attributed.quantity,
         attributed.total_quantity,
         attributed.adq_usage,

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='month',
+        on_schema_change='fail',
         tags=['monthly'],
     )
 }}
@@ -322,13 +323,13 @@ final as (
         unioned.percentile,
         unioned.centile_10,
         unioned.cost_savings,
-        unioned.num_items,
+        unioned.num_items::bigint as num_items,
         unioned.num_quantity,
         unioned.num_cost,
-        unioned.denom_items,
+        unioned.denom_items::bigint as denom_items,
         unioned.denom_quantity,
         unioned.denom_cost,
-        unioned.list_size,
+        unioned.list_size::bigint as list_size,
         measures.is_percentage,
         measures.is_cost_based,
         measures.low_is_good

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='month',
+        on_schema_change='fail',
         tags=['monthly'],
     )
 }}

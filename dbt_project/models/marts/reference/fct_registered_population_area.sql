@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='month',
+        on_schema_change='fail',
         tags=['monthly'],
     )
 }}
@@ -33,7 +34,7 @@ practice_level as (
             age_band,
             any_value(esp19_age_band) as esp19_age_band,
             any_value(age_from) as age_from,
-            sum(number_of_patients) as number_of_patients,
+            sum(number_of_patients)::bigint as number_of_patients,
             count(distinct practice_code) as practices
         from practice_level
         -- Unattributed practices count in England's total but in no lower area.

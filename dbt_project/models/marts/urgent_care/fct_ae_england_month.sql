@@ -60,9 +60,9 @@ final as (
         published.dta_over_12h,
         published.emergency_admissions_via_ae,
         published.other_emergency_admissions,
-        summed.provider_total_attendances,
-        summed.provider_total_over_4h,
-        summed.provider_total_attendances - published.total_attendances as provider_sum_minus_total
+        summed.provider_total_attendances::bigint as provider_total_attendances,
+        summed.provider_total_over_4h::bigint as provider_total_over_4h,
+        (summed.provider_total_attendances - published.total_attendances)::bigint as provider_sum_minus_total
     from summed
     left join published
         on summed.month = published.month
