@@ -160,6 +160,10 @@ class FeedSpec:
     # to (35, 45); snapshot feeds state their own calendar, or None when they have no cadence to
     # miss (a one-off release). dbt's source freshness states the same (a test compares them).
     freshness_days: tuple[int, int] | None = None
+    # The terms the data come under, carried into shared packages: open data are under the Open
+    # Government Licence; record-level extracts (HES, SUS, ECDS) under the data-sharing
+    # agreement they were supplied with (packages name it: SHARE_DATA_SHARING_AGREEMENT).
+    licence: Literal["open_government_licence", "data_sharing_agreement"] = "open_government_licence"
 
     @property
     def freshness(self) -> tuple[int, int] | None:

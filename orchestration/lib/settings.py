@@ -23,6 +23,8 @@ REPORTS_ENV = "REPORTS_DIR"
 PUBLISH_ENV = "PUBLISH_DIR"
 RESTRICTED_PUBLISH_ENV = "RESTRICTED_PUBLISH_DIR"
 RELEASES_KEPT_ENV = "RELEASES_KEPT"
+SHARE_ENV = "SHARE_DIR"
+AGREEMENT_ENV = "SHARE_DATA_SHARING_AGREEMENT"
 DEFAULT_WAREHOUSE = "warehouse/commissioning.duckdb"
 DEFAULT_LANDING = "seeds/landing"
 DEFAULT_REPORTS = "reports"
@@ -80,6 +82,21 @@ def restricted_publish_dir() -> Path | None:
     """Where the access-controlled release goes (record-level facts included); None: not built."""
     value = os.environ.get(RESTRICTED_PUBLISH_ENV, "").strip()
     return _resolve(value) if value else None
+
+
+def share_dir() -> Path:
+    """Where shared packages are written; by default `packages/` beside the warehouse file."""
+    value = os.environ.get(SHARE_ENV, "").strip()
+    return _resolve(value) if value else warehouse_path().parent / "packages"
+
+
+def data_sharing_agreement() -> str:
+    """The agreement record-level extracts (HES, SUS, ECDS) were supplied under, named in every
+    package holding figures derived from them."""
+    return os.environ.get(AGREEMENT_ENV, "").strip() or (
+        "the data-sharing agreement under which the HES/SUS/ECDS extracts were supplied "
+        f"(name it in {AGREEMENT_ENV})"
+    )
 
 
 def releases_kept() -> int:

@@ -195,6 +195,7 @@ def _extract(
 
 HES_APC = FeedSpec(
     name="hes_apc",
+    licence="data_sharing_agreement",
     title="Hospital Episode Statistics admitted patient care (record level)",
     publisher="NHS England (HES / SUS+)",
     columns=APC_COLUMNS,
@@ -313,6 +314,7 @@ _OPA_CORE = {
 
 HES_OPA = FeedSpec(
     name="hes_opa",
+    licence="data_sharing_agreement",
     title="Hospital Episode Statistics outpatient appointments (record level)",
     publisher="NHS England (HES / SUS+)",
     columns=OPA_COLUMNS,

@@ -7,6 +7,8 @@ percentages from what is left, and writes `share.fft_trust_experience` and a CSV
 `<warehouse folder>/exports/`.
 """
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
@@ -55,13 +57,24 @@ def write_share_table(conn) -> pd.DataFrame:
     shared = publishable(frame)
     conn.execute("create schema if not exists share")
     conn.register("shared_frame", shared)
-    # The month stays a DATE (pandas carries it as a timestamp).
-    conn.execute(
-        "create or replace table share.fft_trust_experience as "
-        "select * replace (period_month::date as period_month) from shared_frame"
+    # Typed as the source's yml declares (models/share/_share__sources.yml): pandas carries the
+    # month as a timestamp, and a column with no value this window would otherwise have no type.
+    columns = ", ".join(
+        f'cast("{column.name}" as {column.data_type}) as "{column.name}"' for column in shared_columns()
     )
+    conn.execute(f"create or replace table share.fft_trust_experience as select {columns} from shared_frame")
     conn.unregister("shared_frame")
     return shared
+
+
+def shared_columns():
+    """The columns of share.fft_trust_experience, with their types, as its yml declares them."""
+    from orchestration.defs.dbt.project import dbt_project
+    from orchestration.release import tables
+
+    manifest = tables.load_manifest(Path(dbt_project.manifest_path))
+    (table,) = [t for t in tables.published_tables(manifest) if t.relation == "share.fft_trust_experience"]
+    return table.columns
 
 
 @dg.asset(
@@ -73,8 +86,6 @@ def write_share_table(conn) -> pd.DataFrame:
     description="FFT per trust and month with NHS England's published suppression applied: safe to share.",
 )
 def fft_trust_experience(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    from pathlib import Path
-
     with duckdb.get_connection() as conn:
         shared = write_share_table(conn)
     exports = Path(duckdb.database).parent / "exports"

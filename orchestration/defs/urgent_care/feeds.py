@@ -262,6 +262,7 @@ HES_AE = SchemaVariant(
 
 ECDS = FeedSpec(
     name="ecds",
+    licence="data_sharing_agreement",
     title="Emergency Care Data Set (SUS+/NCDR extract), with HES A&E as the older layout",
     publisher="NHS England (SUS+, NCDR); NHS Digital (HES A&E)",
     columns=ECDS_COLUMNS,
