@@ -7,10 +7,12 @@ blocking checks passed, `publish()` reads it read-only and writes `releases/<id>
 - `data/<schema>/<table>/`: Parquet (zstd), sorted by the table's `order_by` (area, period) so
   row-group statistics skip what a filter excludes; period-partitioned facts have one
   `<column>=<value>/` folder per period, the column also kept in the files (exact types);
-- `csv/<schema>.<table>.csv`: an extract of every table small enough for Excel (≤ 1,048,575 rows);
-- `catalog.duckdb`: a view per table over its files, column docs as comments, the `stats.*`
-  macros, and the `release*` tables (id, build time, source months, feeds and their load-log
-  hashes, checks, row counts);
+- `csv/<schema>.<table>.csv`: an extract of every unpartitioned table (dims, marts, dq, share)
+  small enough for Excel (≤ 1,048,575 rows);
+- `catalog.duckdb`: each table, stored in it when it has up to NATIVE_MAX_ROWS rows (DuckDB's
+  own storage answers a dashboard twice as fast as Parquet) or as a view over its Parquet files
+  when larger; column docs as comments, the `stats.*` macros, and the `release*` tables (id,
+  build time, source months, feeds and their load-log hashes, checks, row counts);
 - `docs/`: the dbt docs of the models (a static page, no server);
 - `release.json`: the same facts plus the size and sha256 of every file, written last.
 
@@ -33,6 +35,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib import settings
 from orchestration.lib.warehouse import connect, table_exists
 from orchestration.release import tables as published
 from orchestration.release.store import MANIFEST, RELEASE_CATALOG, ReleaseStore, sha256_file
@@ -40,6 +43,8 @@ from orchestration.stats.install import install as install_stats
 
 FORMAT_VERSION = 1
 EXCEL_MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows, less the header
+# Tables up to this many rows are stored in the catalog itself, larger ones are views over Parquet.
+NATIVE_MAX_ROWS = 5_000_000
 
 
 class ReleaseBlocked(RuntimeError):
@@ -90,40 +95,49 @@ def new_release_id(run_id: str | None, now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}Z-{(run_id or 'manual')[:8]}"
 
 
-def data_glob(release_dir: Path, table: published.PublishedTable) -> str:
-    return str(release_dir / "data" / table.schema / table.name / "**" / "*.parquet")
-
-
-def read_parquet_sql(release_dir: Path, table: published.PublishedTable) -> str:
-    """How a view reads a table's files: partition folders pruned by path, types exact."""
-    options = ""
-    if table.partition_by:
-        column_type = next(c.data_type for c in table.columns if c.name == table.partition_by) or "date"
-        options = (
-            f", hive_partitioning = true, hive_types = {{{sql_string(table.partition_by)}: {column_type}}}"
-        )
-    else:
-        options = ", hive_partitioning = false"
-    return f"read_parquet({sql_string(data_glob(release_dir, table))}{options})"
+def read_parquet_sql(files: Sequence[Path]) -> str:
+    """A table's files, listed one by one (a file added to the folder later is never read); the
+    period column is stored in every file, so types are exact without hive partitioning."""
+    listed = ", ".join(sql_string(f) for f in sorted(files))
+    return f"read_parquet([{listed}], hive_partitioning = false)"
 
 
 def _write_table(conn: duckdb.DuckDBPyConnection, table: published.PublishedTable, release_dir: Path) -> int:
-    """COPY one table to Parquet, sorted; returns its row count."""
+    """COPY one table to Parquet, sorted by its `order_by`; returns its row count.
+
+    A period-partitioned fact is written one period at a time into `<column>=<value>/` (a
+    filtered COPY each: the facts are stored month by month, so each reads only its month).
+    That is faster than DuckDB's partitioned writer, which interleaves its threads' rows and
+    so does not keep the sort."""
     target = release_dir / "data" / table.schema / table.name
     target.mkdir(parents=True)
+    relation = f"{ident(table.schema)}.{ident(table.name)}"
     order = f" order by {', '.join(ident(c) for c in table.order_by)}" if table.order_by else ""
-    select = f"select * from {ident(table.schema)}.{ident(table.name)}{order}"
-    if table.partition_by:
+    options = "(format parquet, compression zstd)"
+    column = table.partition_by
+    periods = (
+        conn.execute(f"select distinct {ident(column)} from {relation} order by 1").fetchall()
+        if column
+        else []
+    )
+    if not periods:  # unpartitioned, or empty: one file (which keeps an empty table's schema)
         (rows,) = conn.execute(
-            f"copy ({select}) to {sql_string(target)} (format parquet, compression zstd, "
-            f"partition_by ({ident(table.partition_by)}), write_partition_columns true)"
+            f"copy (select * from {relation}{order}) to {sql_string(target / 'part-0.parquet')} {options}"
         ).fetchone()
-        if rows:
-            return rows
-        # An empty table has no partition to write: one empty file keeps its schema readable.
-    (rows,) = conn.execute(
-        f"copy ({select}) to {sql_string(target / 'part-0.parquet')} (format parquet, compression zstd)"
-    ).fetchone()
+        return rows
+    data_type = next(c.data_type for c in table.columns if c.name == column)
+    rows = 0
+    for (value,) in periods:
+        if value is None:
+            folder, where = "__HIVE_DEFAULT_PARTITION__", f"{ident(column)} is null"
+        else:
+            folder, where = str(value), f"{ident(column)} = cast({sql_string(value)} as {data_type})"
+        path = target / f"{column}={folder}" / "part-0.parquet"
+        path.parent.mkdir()
+        (written,) = conn.execute(
+            f"copy (select * from {relation} where {where}{order}) to {sql_string(path)} {options}"
+        ).fetchone()
+        rows += written
     return rows
 
 
@@ -166,23 +180,37 @@ def _check_open_release(tables: Sequence[published.PublishedTable]) -> None:
             )
 
 
-def _build_catalog(
-    path: Path,
-    views: Sequence[tuple[published.PublishedTable, Path]],
-    manifest: dict,
-) -> None:
-    """The read-only DuckDB catalog of one release: views over the files, docs, stats, facts."""
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One table of a catalog: its files, and whether it is stored in the catalog itself."""
+
+    table: published.PublishedTable
+    files: tuple[Path, ...]
+    rows: int
+
+    def stored_as(self, native_max_rows: int) -> str:
+        return "table" if self.rows <= native_max_rows else "view"
+
+
+def _build_catalog(path: Path, entries: Sequence[CatalogEntry], manifest: dict, native_max_rows: int) -> None:
+    """The read-only DuckDB catalog of one release. A table of up to `native_max_rows` rows is
+    stored in it (copied from its own Parquet, so the two are the same rows), because DuckDB
+    answers a dashboard's query on its own storage in about half the time it takes over Parquet
+    (measured: benchmarks/release_national.py); a larger fact is a view over its Parquet files,
+    so the catalog stays small. Then docs as comments, the stats macros and the release facts."""
     staged = path.with_suffix(".building")
     staged.unlink(missing_ok=True)
-    conn = duckdb.connect(str(staged))
+    conn = duckdb.connect(str(staged), config={**settings.duckdb_config(), "preserve_insertion_order": True})
     try:
-        for schema in sorted({t.schema for t, _ in views}):
+        for schema in sorted({e.table.schema for e in entries}):
             conn.execute(f"create schema {ident(schema)}")
-        for table, release_dir in views:
+        for entry in entries:
+            table = entry.table
             name = f"{ident(table.schema)}.{ident(table.name)}"
-            conn.execute(f"create view {name} as select * from {read_parquet_sql(release_dir, table)}")
+            kind = entry.stored_as(native_max_rows)
+            conn.execute(f"create {kind} {name} as select * from {read_parquet_sql(entry.files)}")
             if table.description:
-                conn.execute(f"comment on view {name} is {sql_string(table.description)}")
+                conn.execute(f"comment on {kind} {name} is {sql_string(table.description)}")
             for column in table.columns:
                 if column.description:
                     conn.execute(
@@ -227,10 +255,10 @@ def _write_release_tables(conn: duckdb.DuckDBPyConnection, manifest: dict) -> No
     conn.execute(
         "create table release_tables (table_schema varchar, table_name varchar, access varchar, "
         "rows bigint, files integer, bytes bigint, partition_by varchar, order_by varchar[], "
-        "contract_version varchar, description varchar)"
+        "stored_as varchar, contract_version varchar, description varchar)"
     )
     conn.executemany(
-        "insert into release_tables values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into release_tables values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
                 t["schema"],
@@ -241,6 +269,7 @@ def _write_release_tables(conn: duckdb.DuckDBPyConnection, manifest: dict) -> No
                 sum(f["bytes"] for f in t["files"]),
                 t["partition_by"],
                 t["order_by"],
+                t["stored_as"],
                 None if t["version"] is None else str(t["version"]),
                 t["description"],
             ]
@@ -317,8 +346,8 @@ def _write_build(
             table = replace(table, partition_by=None)  # written as one empty file, no period folders
         table_dir = build.release_dir / "data" / table.schema / table.name
         hashes = {path: hasher.submit(sha256_file, path) for path in table_dir.rglob("*.parquet")}
-        if csv_extracts and rows <= EXCEL_MAX_ROWS:
-            _write_csv(conn, table, build.release_dir)
+        if csv_extracts and not table.partition_by and rows <= EXCEL_MAX_ROWS:
+            _write_csv(conn, table, build.release_dir)  # dims, marts and dq tables: what Excel users open
         build.written[table.relation] = (table, rows, hashes)
         log(
             f"[{index}/{len(build.tables)}] {build.access} {table.relation}: {rows:,} rows, "
@@ -328,9 +357,10 @@ def _write_build(
 
 def _finish_build(
     build: _Build,
-    views: Sequence[tuple[published.PublishedTable, Path]],
+    entries: Sequence[CatalogEntry],
     facts: dict,
     docs: Callable[[Path], Path] | None,
+    native_max_rows: int,
 ) -> dict:
     """Catalog, docs, then release.json (last: it marks the folder complete and lists the size
     and sha256 of every other file in it)."""
@@ -339,12 +369,15 @@ def _finish_build(
         **facts,
         "access": build.access,
         "tables": {
-            relation: _describe(table, rows, _file_entries(build.release_dir, hashes))
+            relation: {
+                **_describe(table, rows, _file_entries(build.release_dir, hashes)),
+                "stored_as": CatalogEntry(table, (), rows).stored_as(native_max_rows),
+            }
             for relation, (table, rows, hashes) in build.written.items()
         },
     }
     catalog = build.release_dir / RELEASE_CATALOG
-    _build_catalog(catalog, views, manifest)
+    _build_catalog(catalog, entries, manifest, native_max_rows)
     if docs is not None:
         shutil.copytree(docs(catalog), build.release_dir / "docs")
     listed = {Path(f["path"]) for t in manifest["tables"].values() for f in t["files"]}
@@ -360,9 +393,11 @@ def _finish_build(
     return manifest
 
 
-def _views(build: _Build) -> list[tuple[published.PublishedTable, Path]]:
-    """The tables as written (an empty one is not partitioned) and the folder holding them."""
-    return [(table, build.release_dir) for table, _, _ in build.written.values()]
+def _entries(build: _Build) -> list[CatalogEntry]:
+    """The tables as written (an empty one is not partitioned) with their files."""
+    return [
+        CatalogEntry(table, tuple(sorted(hashes)), rows) for table, rows, hashes in build.written.values()
+    ]
 
 
 def _done(value: str) -> Future:
@@ -382,6 +417,7 @@ def publish(
     restricted: ReleaseStore | None = None,
     docs: Callable[[Path], Path] | None = None,
     log: Callable[[str], None] = print,
+    native_max_rows: int = NATIVE_MAX_ROWS,
 ) -> PublishedRelease:
     """Write a complete release from the warehouse, switch readers to it, keep the newest `keep`.
 
@@ -446,10 +482,11 @@ def publish(
                         else:
                             build.release_dir.mkdir(parents=True)
                         _write_build(conn, build, hasher, log, csv_extracts=build.access == published.OPEN)
-                    open_views = _views(builds[0])
-                    _finish_build(builds[0], open_views, facts, docs)
+                    open_entries = _entries(builds[0])
+                    _finish_build(builds[0], open_entries, facts, docs, native_max_rows)
                     if restricted is not None:
-                        _finish_build(builds[1], open_views + _views(builds[1]), facts, docs)
+                        entries = open_entries + _entries(builds[1])
+                        _finish_build(builds[1], entries, facts, docs, native_max_rows)
         except BaseException as exc:
             for build in builds:
                 shutil.rmtree(build.release_dir, ignore_errors=True)

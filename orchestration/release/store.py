@@ -1,7 +1,8 @@
 """Where releases live on disk, and the one atomic switch between them.
 
     <root>/
-      commissioning.duckdb      the current release's catalog: the one fixed path a BI tool opens
+      commissioning.duckdb      the current release's catalog (a hard link to it): the one fixed path a
+                                BI tool opens
       CURRENT                   the current release id, one line
       current -> releases/<id>  the same, as a symlink (Parquet readers resolve it once)
       releases/<id>/            one release: data/, csv/, docs/, catalog.duckdb, release.json
@@ -117,8 +118,12 @@ class ReleaseStore:
         if not (target / MANIFEST).is_file():
             raise RuntimeError(f"refusing to switch to {target}: it has no {MANIFEST} (incomplete release)")
         staged_catalog = self.root / f"{CATALOG}.tmp"
-        shutil.copyfile(target / RELEASE_CATALOG, staged_catalog)
-        _fsync(staged_catalog)
+        staged_catalog.unlink(missing_ok=True)
+        try:  # the release's own catalog under the fixed name: no copy of the tables stored in it
+            os.link(target / RELEASE_CATALOG, staged_catalog)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(target / RELEASE_CATALOG, staged_catalog)
+            _fsync(staged_catalog)
         os.replace(staged_catalog, self.catalog)
         staged_pointer = self.root / f"{CURRENT}.tmp"
         staged_pointer.write_text(release_id + "\n")

@@ -41,7 +41,7 @@ def files_problems(store: ReleaseStore, release_id: str, *, deep: bool = True) -
     data = folder / "data"
     for path in sorted(data.rglob("*")) if data.is_dir() else []:
         if path.is_file() and str(path.relative_to(folder)) not in listed:
-            problems.append(f"unlisted file {path.relative_to(folder)} (a view would read it)")
+            problems.append(f"unlisted file {path.relative_to(folder)} (never read: views list their files)")
     return problems
 
 

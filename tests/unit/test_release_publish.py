@@ -135,9 +135,8 @@ def test_a_release_holds_the_open_tables_as_parquet_behind_a_read_only_catalog(w
         f"select area_code from read_parquet('{folder}/data/marts/fct_activity/month=2022-02-01/*.parquet')"
     ).fetchall()
     assert areas == sorted(areas)
-    assert (folder / "csv" / "marts.fct_activity.csv").read_text().splitlines()[
-        0
-    ] == "month,area_code,activity,cost"
+    assert (folder / "csv" / "marts.dim_area.csv").read_text().splitlines()[0] == "area_code,area_name"
+    assert not (folder / "csv" / "marts.fct_activity.csv").exists()  # facts are for BI tools, not Excel
     assert _all_problems(store, release.release_id) == [[], [], [], []]
 
 
@@ -222,19 +221,35 @@ def test_a_reader_holding_the_old_catalog_keeps_reading_the_old_release(warehous
         assert conn.execute("select count(*) from marts.fct_activity").fetchone()[0] == 3_010
 
 
+def test_small_tables_are_stored_in_the_catalog_and_large_ones_are_views_over_parquet(warehouse, tmp_path):
+    store = ReleaseStore(tmp_path / "published")
+    _publish(warehouse, store, native_max_rows=1_000)
+    with duckdb.connect(str(store.catalog), read_only=True) as conn:
+        kinds = dict(
+            conn.execute(
+                "select table_name, table_type from information_schema.tables "
+                "where table_schema in ('marts', 'share')"
+            ).fetchall()
+        )
+        stored = dict(conn.execute("select table_name, stored_as from release_tables").fetchall())
+    assert kinds == {"dim_area": "BASE TABLE", "extract": "BASE TABLE", "fct_activity": "VIEW"}
+    assert stored == {"dim_area": "table", "extract": "table", "fct_activity": "view"}
+    assert os.stat(store.catalog).st_ino == os.stat(store.current_dir() / "catalog.duckdb").st_ino  # no copy
+
+
 def test_a_tampered_release_is_caught_by_the_release_checks(warehouse, tmp_path):
     store = ReleaseStore(tmp_path / "published")
-    release = _publish(warehouse, store)
+    release = _publish(warehouse, store, native_max_rows=0)  # every table a view over its files
     folder = store.release_dir(release.release_id)
-    (folder / "data" / "marts" / "fct_activity" / "month=2022-02-01" / "data_0.parquet").unlink()
+    (folder / "data" / "marts" / "fct_activity" / "month=2022-02-01" / "part-0.parquet").unlink()
     csv = folder / "csv" / "marts.dim_area.csv"
     csv.write_text(csv.read_text().replace("Area 1", "Area X"))
     (folder / "data" / "marts" / "dim_area" / "extra.parquet").write_bytes(b"PAR1")
     problems = verify.files_problems(store, release.release_id)
-    assert "missing file data/marts/fct_activity/month=2022-02-01/data_0.parquet" in problems
+    assert "missing file data/marts/fct_activity/month=2022-02-01/part-0.parquet" in problems
     assert any(p.startswith("csv/marts.dim_area.csv does not match its sha256") for p in problems)
-    assert "unlisted file data/marts/dim_area/extra.parquet (a view would read it)" in problems
-    assert verify.row_count_problems(store, release.release_id)  # 2,000 rows left, or unreadable
+    assert "unlisted file data/marts/dim_area/extra.parquet (never read: views list their files)" in problems
+    assert verify.row_count_problems(store, release.release_id)  # the view lists a file now missing
 
 
 def test_a_contract_drift_is_caught(warehouse, tmp_path):
