@@ -11,7 +11,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install format ui sample benchmark clean publish
+.PHONY: run test install format ui sample benchmark clean publish share
 CHROMIUM := /usr/bin/chromium
 
 $(BIN)/python:
@@ -47,6 +47,11 @@ run: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 ## Publish the warehouse as it stands as a release for BI tools (`make run` does it after every good run).
 publish: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 	$(BIN)/python -m orchestration.release
+
+## Build one shared data package from the current release: make share SCOPE=england|icb:QWO|sub_icb:02T
+SCOPE ?= england
+share: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
+	$(BIN)/python -m orchestration.share --scope '$(SCOPE)'
 
 ## Lint Python and SQL, then run the whole pytest suite.
 test: install $(CHROMIUM) $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json

@@ -86,6 +86,8 @@ def run_all_env(root: Path, landing: Path) -> dict[str, str]:
         "PARTITIONS_START": "2021-01-01",
         "REPORTS_DIR": str(root / "reports"),
         "PUBLISH_DIR": str(root / "published"),
+        "SHARE_DIR": str(root / "packages"),
+        "SHARE_SCOPES": "england",  # the whole-sample build asks for every scope (conftest.py)
     }
 
 

@@ -24,6 +24,8 @@ PUBLISH_ENV = "PUBLISH_DIR"
 RESTRICTED_PUBLISH_ENV = "RESTRICTED_PUBLISH_DIR"
 RELEASES_KEPT_ENV = "RELEASES_KEPT"
 SHARE_ENV = "SHARE_DIR"
+SHARE_SCOPES_ENV = "SHARE_SCOPES"
+DEFAULT_SHARE_SCOPES = "england,icb"
 AGREEMENT_ENV = "SHARE_DATA_SHARING_AGREEMENT"
 DEFAULT_WAREHOUSE = "warehouse/commissioning.duckdb"
 DEFAULT_LANDING = "seeds/landing"
@@ -88,6 +90,14 @@ def share_dir() -> Path:
     """Where shared packages are written; by default `packages/` beside the warehouse file."""
     value = os.environ.get(SHARE_ENV, "").strip()
     return _resolve(value) if value else warehouse_path().parent / "packages"
+
+
+def share_scopes() -> list[str]:
+    """Which packages every run builds: `england`, `icb` (each ICB of the release), `sub_icb`
+    (each sub-ICB location), `all`, or scopes such as `icb:QWO`, comma-separated."""
+    value = os.environ.get(SHARE_SCOPES_ENV, DEFAULT_SHARE_SCOPES)
+    scopes = [part.strip() for part in value.split(",") if part.strip()]
+    return ["england", "icb", "sub_icb"] if scopes == ["all"] else scopes
 
 
 def data_sharing_agreement() -> str:

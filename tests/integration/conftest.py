@@ -1,10 +1,11 @@
 """Warehouses built once per test session by `make run`'s entry point:
 
-- `sample_warehouse`: the whole shipped sample, for the tests that judge data gaps (they need
-  the months of history the gap rules look back over);
+- `sample_warehouse`: the whole shipped sample, with a package for every scope, for the tests
+  that judge data gaps (they need the months of history the gap rules look back over) and the
+  shared packages;
 - `e2e_workspace` / `e2e_first_run`: three months of every monthly feed (May to July 2022,
   across the switch from CCGs to sub-ICB locations) and every snapshot release; the end-to-end
-  tests re-run and break it on purpose, so `e2e_pristine` keeps a copy of it as first built.
+  tests re-run and break it on purpose, so `e2e_first_run.pristine` is a copy of it as first built.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ E2E_MONTHS = (date(2022, 5, 1), date(2022, 6, 1), date(2022, 7, 1))
 def sample_warehouse(tmp_path_factory) -> Path:
     """`python -m orchestration.run_all` over every month of seeds/landing; the warehouse path."""
     root = tmp_path_factory.mktemp("sample")
-    result = run_all(run_all_env(root, SAMPLE))
+    result = run_all({**run_all_env(root, SAMPLE), "SHARE_SCOPES": "all"})
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return root / "warehouse.duckdb"
 
