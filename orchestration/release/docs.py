@@ -23,6 +23,9 @@ from orchestration.lib import settings
 
 STATIC_PAGE = "static_index.html"
 DOCS_PAGE = "index.html"
+# Beside dbt's own artefacts: the docs depend on the project alone, so every warehouse built from
+# this checkout (tests included) shares them.
+CACHE = settings.DBT_PROJECT_DIR / "target" / "release_docs"
 
 
 def project_fingerprint(manifest: dict) -> str:
@@ -69,13 +72,17 @@ def build_docs(manifest: dict, catalog_db: Path, cache_root: Path) -> Path:
         if done.returncode or not page.is_file():
             output = (done.stdout + done.stderr)[-3000:]
             raise RuntimeError(f"`dbt docs generate --static` failed (exit {done.returncode}):\n{output}")
-        staged = cache_root / f".{cached.name}.building"
+        staged = cache_root / f".{cached.name}.{os.getpid()}.building"
         shutil.rmtree(staged, ignore_errors=True)
         staged.mkdir(parents=True)
         shutil.copyfile(page, staged / DOCS_PAGE)  # manifest and catalog are inlined in the page
-        shutil.rmtree(cached, ignore_errors=True)
-        staged.rename(cached)
+        try:
+            staged.rename(cached)
+        except OSError:  # another process cached the same project's docs meanwhile
+            shutil.rmtree(staged, ignore_errors=True)
+            if not (cached / DOCS_PAGE).is_file():
+                raise
     for stale in cache_root.iterdir():  # only the current project's docs are kept
-        if stale != cached:
+        if stale != cached and not stale.name.startswith("."):
             shutil.rmtree(stale, ignore_errors=True)
     return cached

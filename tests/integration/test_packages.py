@@ -16,7 +16,7 @@ import frictionless
 import pytest
 
 from orchestration.release import tables
-from orchestration.release.store import RELEASE_CATALOG, NoRelease, ReleaseStore
+from orchestration.release.store import RELEASE_CATALOG, NoRelease, ReleaseStore, sha256_file
 from orchestration.share import disclosure
 from orchestration.share.package import (
     IDENTIFYING,
@@ -53,7 +53,7 @@ def test_the_run_builds_a_package_for_england_and_every_icb_and_sub_icb_location
         icbs, locations = conn.execute(
             "select count(distinct area_code) filter (where area_level = 'icb'), "
             "count(distinct area_code) filter (where area_level = 'sub_icb_location') "
-            "from marts.mart_commissioning_summary"
+            "from marts.mart_commissioning_summary where area_code != 'unattributed'"
         ).fetchone()
     names = [p.name for p in packages]
     assert locations == 13 and "england" in names
@@ -112,7 +112,7 @@ def test_suppression_happens_and_national_counts_are_not_rounded(built):
         indicators = folder / "england" / "data" / "mart_ois_indicator.csv"
         (national_odd,) = conn.execute(
             "select count(*) filter (where area_level = 'england' and count not in ('', '*') "
-            f"and count::double % 5 <> 0) from read_csv('{indicators}', all_varchar = true)"
+            f"and try_cast(count as double) % 5 <> 0) from read_csv('{indicators}', all_varchar = true)"
         ).fetchone()
     assert suppressed > 0  # the sample's thin areas have small counts, and they are hidden
     assert national_odd > 0  # England's counts are exact
@@ -212,7 +212,8 @@ def test_bad_requests_are_refused_and_nothing_is_written(built, manifest, tmp_pa
         )
     unshareable = json.loads(json.dumps(manifest))
     node = unshareable["nodes"]["model.commissioning.mart_top_services"]
-    del node["columns"]["cost"]["config"]["meta"]["disclosure"]
+    node["columns"]["cost"]["config"]["meta"].pop("disclosure")
+    node["columns"]["cost"].get("meta", {}).pop("disclosure", None)  # dbt mirrors config.meta here
     with pytest.raises(disclosure.NotShareable, match=r"mart_top_services\.cost has no meta\.disclosure"):
         build_package(store=store, manifest=unshareable, scope_text="england", out_root=tmp_path)
     assert not (tmp_path / store.current_id()).exists()
@@ -224,13 +225,18 @@ def test_a_tampered_or_failed_release_is_not_packaged(built, manifest, tmp_path)
     shutil.copytree(store.root, copy.root, symlinks=True)
     release_id = copy.current_id()
     catalog = copy.release_dir(release_id) / RELEASE_CATALOG
-    size = catalog.stat().st_size
-    # The catalog's views name the original folder; only its release facts are changed here.
+    # A release that records a failed blocking check, consistent on disk (its release.json
+    # updated too), so only the recorded failure can stop the package.
     with duckdb.connect(str(catalog)) as conn:
         conn.execute(
             "update release_checks set checks = 1, names = ['raw/epd:structure'] where outcome = 'failed'"
         )
-    assert catalog.stat().st_size == size  # the size check passes; the recorded failure must stop it
+    manifest_path = copy.release_dir(release_id) / "release.json"
+    facts = json.loads(manifest_path.read_text())
+    for entry in facts["other_files"]:
+        if entry["path"] == RELEASE_CATALOG:
+            entry.update(bytes=catalog.stat().st_size, sha256=sha256_file(catalog))
+    manifest_path.write_text(json.dumps(facts))
     with pytest.raises(ReleaseUnfit, match=r"built with failed blocking checks \(raw/epd:structure\)"):
         build_package(store=copy, manifest=manifest, scope_text="england", out_root=tmp_path / "out")
     first = next((copy.release_dir(release_id) / "csv").iterdir())
@@ -257,3 +263,9 @@ def test_make_share_builds_one_scope_and_names_a_bad_one(built, sample_warehouse
         [*command, "--scope", "sub_icb:ZZZ"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
     )
     assert bad.returncode == 1 and "No package built: no sub-ICB location has code 'ZZZ'" in bad.stderr
+
+
+def test_the_packages_exposure_names_every_table_a_package_holds(manifest):
+    exposure = manifest["exposures"]["exposure.commissioning.shared_data_packages"]
+    read = {manifest["nodes"][uid]["name"] for uid in exposure["depends_on"]["nodes"]}
+    assert read == {*STANDARD_TABLES, "dim_sub_icb"}  # dim_sub_icb places sub-ICB rows under their ICB

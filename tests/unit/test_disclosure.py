@@ -12,21 +12,12 @@ import pytest
 
 from orchestration.share import disclosure
 from orchestration.share.disclosure import NotShareable, TableRules, scan, scope_where, shareable_sql
+from orchestration.share.package import STANDARD_TABLES
 from orchestration.stats.install import install
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = REPO_ROOT / "dbt_project" / "target" / "manifest.json"
-STANDARD_PACKAGE = [
-    "mart_ois_indicator",
-    "mart_commissioning_summary",
-    "mart_commissioning_specialty",
-    "mart_ltc_programme",
-    "fct_prescribing_measure",
-    "mart_top_services",
-    "mart_sub_icb_peers",
-    "mart_ois_peer_opportunity",
-    "dq_gap_summary",
-]
+STANDARD_PACKAGE = list(STANDARD_TABLES)
 
 AREA = {
     "area_level": ("varchar", "not_personal"),

@@ -86,7 +86,7 @@ def published_release(context: dg.AssetExecutionContext) -> dg.MaterializeResult
         run_id=context.run_id,
         keep=settings.releases_kept(),
         restricted=restricted[0] if restricted else None,
-        docs=lambda catalog: docs.build_docs(manifest, catalog, open_store.root / ".docs-cache"),
+        docs=lambda catalog: docs.build_docs(manifest, catalog, docs.CACHE),
         log=context.log.info,
     )
     context.log.info(

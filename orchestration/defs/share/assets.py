@@ -21,9 +21,11 @@ def release_scopes(store: ReleaseStore, wanted: list[str]) -> list[str]:
     """The scopes SHARE_SCOPES asks for: `england`, every ICB (`icb`) or sub-ICB location
     (`sub_icb`) with activity in the current release, or named ones (`icb:QWO`)."""
     with duckdb.connect(str(store.current_dir() / RELEASE_CATALOG), read_only=True) as conn:
-        areas = conn.execute(
+        areas = conn.execute(  # real areas only: not the 'unattributed' activity's row
             "select distinct area_level, area_code from marts.mart_commissioning_summary "
-            "where area_level in ('icb', 'sub_icb_location') order by all"
+            "where (area_level = 'icb' and area_code in (select icb_code from marts.dim_icb)) "
+            "or (area_level = 'sub_icb_location' and area_code in "
+            "(select sub_icb_location_code from marts.dim_sub_icb where is_current)) order by all"
         ).fetchall()
     scopes = []
     for item in wanted:
