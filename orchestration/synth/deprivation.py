@@ -66,7 +66,9 @@ def _lsoas(geo, rng: np.random.Generator) -> list[dict]:
                 }
             )
     scores = np.array([r["score"] for r in rows])
-    ranks = (-scores).argsort().argsort() + 1  # 1 = most deprived
+    # A stable sort: scores clipped to 1 or 80 tie, and an unstable (SIMD) sort orders ties
+    # differently from one CPU to another, which changed the sample's bytes.
+    ranks = (-scores).argsort(kind="stable").argsort(kind="stable") + 1  # 1 = most deprived
     for row, rank in zip(rows, ranks, strict=True):
         row["rank"] = int(rank)
         row["decile"] = int(np.ceil(rank / len(rows) * 10))
