@@ -325,6 +325,7 @@ def build_package(
                 )
                 feeds = upstream_feeds(manifest, name)
                 described[name] = {
+                    "scan_problems": problems,  # what the scan returned (a build with any stops above)
                     "rows": rows,
                     "suppressed_cells": suppressed,
                     "feeds": feeds,
@@ -347,7 +348,7 @@ def build_package(
             validation = {
                 "release": manifest_facts,
                 "scope": {"level": scope.level, "code": scope.code, "name": scope.name},
-                "disclosure_scan": {name: [] for name in tables},
+                "disclosure_scan": {name: d["scan_problems"] for name, d in described.items()},
                 "suppressed_cells": {name: d["suppressed_cells"] for name, d in described.items()},
                 "feeds": [
                     dict(
