@@ -9,17 +9,23 @@ Two steps, so that checks running in parallel processes never share a GX context
   the results not yet in its validation results store, and runs GX's own site builder
   (`build_data_docs`). The site is `docs_root/gx/uncommitted/data_docs/local_site/index.html`.
 
-The pages are static files. The site index lists its runs with JavaScript and stylesheets that
-GX loads from public CDNs: offline it shows its links to "Validation Results" and "Expectation
-Suites" but no table. Each validation result page is plain HTML and reads offline (unstyled);
-`validation_pages` finds them, so the gap report links to them directly.
+The pages are static files that open from disk with no network. GX's templates load their
+stylesheets, scripts and icon font from public CDNs (offline the index, a table that jQuery and
+bootstrap-table fill in, was empty and every page unstyled), so after GX has built the site
+`build` copies the same files, vendored unmodified under `orchestration/lib/vendor/gx_data_docs/`
+(see its README for versions and licences), into the site's `static/vendor/` and rewrites each
+page's CDN addresses to relative paths. GX's logo, fetched from its web-assets bucket with the
+context id in the query string, is pointed at the copy GX already puts in `static/images/`.
+`validation_pages` finds the validation result pages, so the gap report links to them directly.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+import shutil
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,11 +33,63 @@ from typing import Any
 
 from orchestration.lib.validation import SuiteOutcome
 
+_log = logging.getLogger(__name__)
+
 RESULTS_DIR = "results"
 GX_DIR = "gx"
 SITE_NAME = "local_site"
 SITE_DIR = Path("uncommitted", "data_docs", SITE_NAME)
 _RUN_TIME_FORMAT = "%Y%m%dT%H%M%S.%fZ"  # GX's RunIdentifier.to_tuple() format
+
+VENDOR_DIR = Path(__file__).parent / "vendor" / "gx_data_docs"
+SITE_VENDOR_DIR = Path("static", "vendor")
+# Every CDN address in GX 1.24.1's page templates (page.j2, page_minimal.j2, index_page.j2,
+# js_script_imports.j2) → the vendored files that replace it, in order; () drops the tag. vega
+# draws charts only for distribution and profiling expectations, which no suite here uses, and
+# bootstrap-prefers-dark only restyles for readers whose system prefers a dark theme.
+_BT = "https://unpkg.com/bootstrap-table@"
+_CDN_ASSETS: dict[str, tuple[str, ...]] = {
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": ("bootstrap/bootstrap.min.css",),
+    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": ("bootstrap/bootstrap.min.js",),
+    "https://code.jquery.com/jquery-3.7.1.min.js": ("jquery/jquery.min.js",),
+    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": ("popper.js/popper.min.js",),
+    f"{_BT}1.19.1/dist/bootstrap-table.min.css": ("bootstrap-table/bootstrap-table.min.css",),
+    f"{_BT}1.19.1/dist/bootstrap-table.min.js": ("bootstrap-table/bootstrap-table.min.js",),
+    f"{_BT}1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css": (
+        "bootstrap-table/bootstrap-table-filter-control.min.css",
+    ),
+    f"{_BT}1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css": (
+        "bootstrap-table/bootstrap-table-filter-control.min.css",
+    ),
+    f"{_BT}1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js": (
+        "bootstrap-table/bootstrap-table-filter-control.min.js",
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css": (
+        "bootstrap-datepicker/bootstrap-datepicker.min.css",
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js": (
+        "bootstrap-datepicker/bootstrap-datepicker.min.js",
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": (
+        "fontawesome-free/css/fontawesome.min.css",
+        "fontawesome-free/css/solid.min.css",
+    ),
+    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css": (),
+    "https://cdn.jsdelivr.net/npm/vega@5": (),
+    "https://cdn.jsdelivr.net/npm/vega-lite@5": (),
+    "https://cdn.jsdelivr.net/npm/vega-embed@6": (),
+}
+# A <link> or <script> element that loads an absolute http(s) address (GX writes each on one
+# line, attributes double-quoted).
+_REMOTE_TAG = re.compile(
+    r'<(?P<tag>link|script)\b[^>]*?\b(?:href|src)="(?P<url>https?://[^"]+)"[^>]*>(?:\s*</script>)?'
+)
+_FAVICON = re.compile(r'href="(?:\.{1,2}/)*static/images/favicon\.ico"')
+# GX's logo (img src and the dark theme's CSS background) from its bucket; the query string
+# carries the data context id. The site has its own copy in static/images/.
+_GX_WEB_ASSET = re.compile(
+    r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/(?P<name>[\w.-]+)(?:\?[^\"')\s]*)?"
+)
 
 
 def store(
@@ -89,7 +147,61 @@ def build(docs_root: Path) -> Path:
     index = docs_root / GX_DIR / SITE_DIR / "index.html"
     if not index.exists():
         raise FileNotFoundError(f"GX built no Data Docs index at {index}")
+    remote = serve_assets_locally(index.parent)
+    if remote:
+        _log.warning("GX Data Docs still load %s from the network: add them to _CDN_ASSETS", remote)
     return index
+
+
+def serve_assets_locally(site: Path) -> list[str]:
+    """Copy the vendored CSS, JS and font into `site` and point every page at them instead of the
+    CDNs; returns the remote addresses left in place (none for the pages GX 1.24.1 writes).
+
+    Rewriting a page a second time changes nothing, so a rebuild that leaves some pages as they
+    were is safe.
+    """
+    shutil.copytree(VENDOR_DIR, site / SITE_VENDOR_DIR, dirs_exist_ok=True)
+    unknown: set[str] = set()
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        rewritten = _rewrite_page(html, Path(os.path.relpath(site, page.parent)).as_posix(), site, unknown)
+        if rewritten != html:
+            page.write_text(rewritten, encoding="utf-8")
+    return sorted(unknown)
+
+
+def _rewrite_page(html: str, to_site: str, site: Path, unknown: set[str]) -> str:
+    """One page with its CDN elements and GX web-asset images made local; `to_site` is the
+    relative path from the page's folder to the site root."""
+    html = _REMOTE_TAG.sub(lambda m: _local_tags(m, to_site, unknown), html)
+    html = _GX_WEB_ASSET.sub(lambda m: _local_image(m["name"], site, to_site), html)
+    # GX links a validation page's favicon one folder short of the site root.
+    return _FAVICON.sub(f'href="{to_site}/static/images/favicon.ico"', html)
+
+
+def _local_tags(match: re.Match[str], to_site: str, unknown: set[str]) -> str:
+    """The vendored element(s) replacing one CDN <link>/<script>, without the integrity and
+    crossorigin attributes (a CORS-mode request for a file:// page is refused)."""
+    url = match["url"]
+    if url not in _CDN_ASSETS:
+        unknown.add(url)  # not a CDN asset we know (a GX upgrade): left as it is, and reported
+        return match[0]
+    tags = []
+    for asset in _CDN_ASSETS[url]:
+        href = f"{to_site}/{SITE_VENDOR_DIR.as_posix()}/{asset}"
+        if asset.endswith(".css"):
+            tags.append(f'<link rel="stylesheet" href="{href}"/>')
+        else:
+            tags.append(f'<script src="{href}"></script>')
+    return "".join(tags)
+
+
+def _local_image(name: str, site: Path, to_site: str) -> str:
+    """GX's copy of a web-assets image; the dark-theme logo, which GX does not ship, becomes the
+    ordinary one."""
+    images = site / "static" / "images"
+    local = name if (images / name).is_file() else "logo-long.png"
+    return f"{to_site}/static/images/{local}"
 
 
 def validation_pages(index: Path) -> dict[str, Path]:
