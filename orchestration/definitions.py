@@ -19,13 +19,13 @@ from orchestration.defs.population import assets as population_assets
 from orchestration.defs.prescribing import assets as prescribing_assets
 from orchestration.defs.public_health import assets as public_health_assets
 from orchestration.defs.reference import assets as reference_assets
-from orchestration.defs.reference import schedules as reference_schedules
 from orchestration.defs.release import assets as release_assets
 from orchestration.defs.share import assets as share_assets
 from orchestration.defs.urgent_care import assets as urgent_care_assets
 from orchestration.lib import settings
 from orchestration.lib.freshness import freshness_checks, freshness_schedule
 from orchestration.lib.landing_sensor import build_landing_sensor
+from orchestration.lib.schedules import feed_schedules
 
 settings.export_environment()
 
@@ -56,8 +56,8 @@ defs = dg.Definitions(
         *share_assets.assets,
     ],
     asset_checks=[*feed_freshness_checks, *release_assets.asset_checks, *share_assets.asset_checks],
-    jobs=[warehouse_job, release_assets.publish_job, *reference_schedules.jobs, *public_health_assets.jobs],
-    schedules=[*reference_schedules.schedules, *public_health_assets.schedules, feed_freshness_schedule],
+    jobs=[warehouse_job, release_assets.publish_job],  # each feed's load job comes with its schedule
+    schedules=[*feed_schedules(ALL_FEEDS), feed_freshness_schedule],
     sensors=[build_landing_sensor(ALL_FEEDS)],
     resources={
         "duckdb": DuckDBResource(

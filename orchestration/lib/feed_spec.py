@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Literal
 
 SqlType = Literal["VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "DATE", "BOOLEAN"]
@@ -126,7 +127,99 @@ class SchemaVariant:
         )
 
 
-MONTHLY_FRESHNESS_DAYS = (35, 45)
+# How often a publisher releases a feed (not how it is loaded: `FeedSpec.cadence`).
+PublicationCadence = Literal["monthly", "quarterly", "annual", "irregular"]
+
+# Days since the last load after which a feed is stale, (warn, error), by publication cadence: the
+# release interval plus a few days before warning, then 10, 30 and 70 days more before failing.
+# A publisher whose dates move by months states its own thresholds (`Publication.freshness_days`);
+# an irregular publisher has no cadence to miss, so no threshold.
+FRESHNESS_BY_CADENCE: Mapping[str, tuple[int, int]] = {
+    "monthly": (35, 45),
+    "quarterly": (100, 130),
+    "annual": (380, 450),
+}
+_RELEASES_A_YEAR = {"monthly": 12, "quarterly": 4, "annual": 1}
+
+
+@dataclass(frozen=True)
+class Publication:
+    """When a publisher releases a feed and which period a release covers.
+
+    The one statement of a feed's calendar: its schedule (`lib/schedules.py`), its freshness
+    check (`lib/freshness.py`) and dbt's source freshness (which a test compares) all follow it.
+    Publishers state dates as rules ("the second Thursday of the month") or on a calendar page;
+    cron cannot say "second Thursday", so `day` is the first day of the month by which a release
+    is out (the 15th for a second-Thursday release) and `approximate` says the date is not the
+    publisher's own. `source` says where the calendar is stated.
+    """
+
+    cadence: PublicationCadence
+    # Day of the month (1-28, so every month has it) and hour (Europe/London) to load a release.
+    day: int
+    # Months of the year with a release; every month for a monthly feed. An irregular feed names
+    # the month of a yearly look for a new edition.
+    months: tuple[int, ...] = tuple(range(1, 13))
+    # Monthly feeds: a release in month R covers the month R - lag_months (the A&E SitRep for
+    # April is published in May: lag 1).
+    lag_months: int = 0
+    hour: int = 6
+    approximate: bool = False
+    source: str = ""
+    # Only where the publisher's dates move by more than the cadence's default thresholds allow.
+    freshness_days: tuple[int, int] | None = None
+    # Why an irregular feed has no freshness check, or anything else a reader of the calendar needs.
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.day <= 28:
+            raise ValueError(f"publication day {self.day} is not 1-28 (every month must have it)")
+        if not 0 <= self.hour <= 23:
+            raise ValueError(f"publication hour {self.hour} is not 0-23")
+        if (
+            not self.months
+            or any(not 1 <= m <= 12 for m in self.months)
+            or len(set(self.months)) != len(self.months)
+        ):
+            raise ValueError(f"publication months {self.months} are not distinct months 1-12")
+        expected = _RELEASES_A_YEAR.get(self.cadence)
+        if expected is not None and len(self.months) != expected:
+            raise ValueError(
+                f"a {self.cadence} publication has {expected} release month(s), not {self.months}"
+            )
+        if self.lag_months < 0 or (self.lag_months and self.cadence != "monthly"):
+            raise ValueError("lag_months is a whole number of months, for monthly publications only")
+        if self.cadence == "irregular" and self.freshness_days is not None:
+            raise ValueError("an irregular publication has no cadence to be stale against")
+        if self.cadence == "irregular" and not self.note:
+            raise ValueError("an irregular publication says why it has no freshness check (note)")
+
+    @property
+    def freshness(self) -> tuple[int, int] | None:
+        """(warn, error) days since the last load; None when there is no cadence to miss."""
+        if self.freshness_days is not None:
+            return self.freshness_days
+        return FRESHNESS_BY_CADENCE.get(self.cadence)
+
+    @property
+    def cron(self) -> str:
+        months = "*" if len(self.months) == 12 else ",".join(str(m) for m in sorted(self.months))
+        return f"0 {self.hour} {self.day} {months} *"
+
+    def period_released(self, on: date) -> date:
+        """The month a monthly release made on `on` covers (its first day)."""
+        index = on.year * 12 + on.month - 1 - self.lag_months
+        return date(index // 12, index % 12 + 1, 1)
+
+    def describe(self) -> str:
+        when = f"on day {self.day} at {self.hour:02d}:00"
+        if self.cadence == "monthly":
+            covers = "M" if not self.lag_months else f"M-{self.lag_months}"
+            text = f"Monthly {when}: the release in month M covers {covers}"
+        else:
+            names = ", ".join(date(2000, m, 1).strftime("%b") for m in sorted(self.months))
+            text = f"{self.cadence.capitalize()} ({names}) {when}: loads any new release"
+        return text + (" (approximate date)." if self.approximate else ".")
 
 
 @dataclass(frozen=True)
@@ -156,20 +249,26 @@ class FeedSpec:
     max_quarantine_share: float = 0.5
     description: str = ""
     grain: tuple[str, ...] = field(default_factory=tuple)
-    # Days since the last load after which the feed is stale: (warn, error). Monthly feeds default
-    # to (35, 45); snapshot feeds state their own calendar, or None when they have no cadence to
-    # miss (a one-off release). dbt's source freshness states the same (a test compares them).
-    freshness_days: tuple[int, int] | None = None
+    # When the publisher releases the feed and which period a release covers: the feed's schedule
+    # and freshness thresholds follow it (dbt's source freshness states the same; a test compares).
+    # Every feed states one (a test requires it); None only while a new feed is being written.
+    publication: Publication | None = None
     # The terms the data come under, carried into shared packages: open data are under the Open
     # Government Licence; record-level extracts (HES, SUS, ECDS) under the data-sharing
     # agreement they were supplied with (packages name it: SHARE_DATA_SHARING_AGREEMENT).
     licence: Literal["open_government_licence", "data_sharing_agreement"] = "open_government_licence"
 
+    def __post_init__(self) -> None:
+        if self.cadence == "monthly" and self.publication and self.publication.cadence != "monthly":
+            raise ValueError(
+                f"{self.name} is loaded by month but published {self.publication.cadence}: "
+                "a monthly feed needs a monthly publication to know which month a release covers"
+            )
+
     @property
     def freshness(self) -> tuple[int, int] | None:
-        if self.freshness_days is None and self.cadence == "monthly":
-            return MONTHLY_FRESHNESS_DAYS
-        return self.freshness_days
+        """(warn, error) days since the last load, from the publication calendar."""
+        return self.publication.freshness if self.publication else None
 
     @property
     def raw_table(self) -> str:

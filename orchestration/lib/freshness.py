@@ -1,7 +1,9 @@
 """Feed freshness as Dagster asset checks: days since the feed was last loaded (the `loaded_at`
 the loader stamps in `meta.load_log`, the same time dbt's source freshness reads from
-`_loaded_at`) against the feed's cadence (`FeedSpec.freshness`: monthly feeds warn after 35
-days and fail after 45; annual and quarterly feeds state their own calendar).
+`_loaded_at`) against the publisher's calendar (`FeedSpec.publication`, whose cadence gives the
+thresholds: monthly feeds warn after 35 days and fail after 45, quarterly after 100 and 130,
+annual after 380 and 450, unless the publisher's dates move more). Every feed published on a
+cadence has one; an irregular release (the Indices of Deprivation) has none, and says why.
 
 Dagster's `build_last_update_freshness_checks` takes one threshold per check and judges the
 asset's materialisation time; a feed needs a warning and an error threshold and is judged on
@@ -42,7 +44,10 @@ def freshness_check(spec: FeedSpec) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=key,
         name=CHECK_NAME,
-        description=f"{spec.title}: loaded within {warn_days} days (warn) / {error_days} days (error).",
+        description=(
+            f"{spec.title}: loaded within {warn_days} days (warn) / {error_days} days (error). "
+            f"{spec.publication.describe() if spec.publication else ''}"
+        ).strip(),
         pool=WRITER_POOL,
     )
     def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
@@ -77,7 +82,8 @@ def freshness_check(spec: FeedSpec) -> dg.AssetChecksDefinition:
 
 
 def freshness_checks(specs: Sequence[FeedSpec]) -> list[dg.AssetChecksDefinition]:
-    """One freshness check per feed that has a cadence to keep."""
+    """One freshness check per feed that has a cadence to keep (a publication calendar that is
+    not irregular)."""
     return [freshness_check(spec) for spec in specs if spec.freshness]
 
 

@@ -54,7 +54,7 @@ def test_feed_suites_and_dbt_tests_are_asset_checks(defs):
 
 
 def test_the_monthly_schedule_asks_for_the_month_just_published(defs):
-    schedule = defs.resolve_schedule_def("monthly_reference_schedule")
+    schedule = defs.resolve_schedule_def("gp_registered_patients_schedule")
     context = dg.build_schedule_context(
         scheduled_execution_time=datetime(2022, 3, 20, 6), repository_def=defs.get_repository_def()
     )

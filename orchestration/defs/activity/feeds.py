@@ -26,7 +26,7 @@ handled in staging, because it is a value, not a gap.
 
 from __future__ import annotations
 
-from orchestration.lib.feed_spec import AMOUNT, WHOLE_NUMBER, Column, FeedSpec, SchemaVariant
+from orchestration.lib.feed_spec import AMOUNT, WHOLE_NUMBER, Column, FeedSpec, Publication, SchemaVariant
 
 HES_DATE = "try_strptime({v}, ['%Y-%m-%d', '%d/%m/%Y', '%Y%m%d'])::date"
 HES_NULLS = ("", "1800-01-01", "1801-01-01", "null", "NULL")
@@ -193,6 +193,20 @@ def _extract(
     )
 
 
+# SUS+/HES: providers submit a month to SUS by a deadline around the 20th of the next month
+# (the 2011/12 provisional HES notes: data "submitted to SUS by 22/8/2011 (Month 4)", i.e. July);
+# provisional monthly HES follows 35-37 working days after the deadline, about M+3 (digital.nhs.uk
+# Provisional Monthly HES, April-July 2011); feeds_and_methods.md §11 gives ~2-3 months (UNVERIFIED).
+# Commissioners' SUS+ extracts come after the deadline, so a month is loaded on the 20th of M+2:
+# approximate. A later DARS HES extract is loaded by the landing sensor or a backfill.
+HES_SUS_RELEASES = Publication(
+    cadence="monthly",
+    day=20,
+    lag_months=2,
+    approximate=True,
+    source="digital.nhs.uk provisional monthly HES: SUS deadline ~20th of M+1, HES ~M+3",
+)
+
 HES_APC = FeedSpec(
     name="hes_apc",
     licence="data_sharing_agreement",
@@ -234,6 +248,7 @@ HES_APC = FeedSpec(
         "*APCS*",
     ),
     cadence="monthly",
+    publication=HES_SUS_RELEASES,
     null_tokens=HES_NULLS,
     description="Finished consultant episodes (or SUS spells) with admission, discharge, diagnoses, "
     "procedures, HRG, provider and registered practice.",
@@ -345,6 +360,7 @@ HES_OPA = FeedSpec(
         "*_op_*.csv",
     ),
     cadence="monthly",
+    publication=HES_SUS_RELEASES,
     null_tokens=HES_NULLS,
     description="Outpatient appointments (attended or not) with treatment function, first/follow-up, "
     "outcome, HRG, provider and registered practice.",

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 
-from orchestration.lib.feed_spec import AMOUNT, Column, FeedSpec, SchemaVariant
+from orchestration.lib.feed_spec import AMOUNT, Column, FeedSpec, Publication, SchemaVariant
 
 # --------------------------------------------------------------------------------------------
 # Value parsing (DuckDB expressions over {v}, the trimmed published text)
@@ -190,6 +190,19 @@ TARIFF_APC_VARIANTS = (
     ),
 )
 
+# The national tariff / NHS Payment Scheme sets prices by financial year from 1 April: the
+# 2023/25 NHSPS "came into effect on 1 April 2023" and its 2024/25 amendment on 1 April 2024,
+# published before the year starts and sometimes re-issued in-year (2024/25 prices revised for a
+# 5.0% uplift) (england.nhs.uk/pay-syst/nhs-payment-scheme). One release a year, loaded on
+# 1 April (the release folder is <YYYY>-04): approximate for the publication date.
+NHSPS_RELEASES = Publication(
+    cadence="annual",
+    months=(4,),
+    day=1,
+    approximate=True,
+    source="england.nhs.uk NHS Payment Scheme: prices in effect from 1 April each financial year",
+)
+
 TARIFF_APC_PRICES = FeedSpec(
     name="tariff_apc_prices",
     title="National tariff / NHS Payment Scheme admitted patient care and outpatient procedure prices",
@@ -205,7 +218,7 @@ TARIFF_APC_PRICES = FeedSpec(
     ),
     workbook_sheets=APC_SHEETS,
     cadence="snapshot",
-    freshness_days=(380, 450),  # a release a year, loaded before the year starts
+    publication=NHSPS_RELEASES,
     null_tokens=TARIFF_NULL_TOKENS,
     description="Unit prices by HRG for each financial year (release folder <YYYY>-04): outpatient "
     "procedure, day case, ordinary elective and non-elective spells, trim points, long-stay and "
@@ -279,7 +292,7 @@ TARIFF_OP_ATTENDANCE_PRICES = FeedSpec(
     ),
     workbook_sheets=OP_SHEETS,
     cadence="snapshot",
-    freshness_days=(380, 450),  # a release a year, loaded before the year starts
+    publication=NHSPS_RELEASES,
     null_tokens=TARIFF_NULL_TOKENS,
     description="Outpatient attendance prices by treatment function for each financial year (release "
     "folder <YYYY>-04): first and follow-up, single and multi-professional.",
@@ -381,7 +394,19 @@ NCC_ORG_UNIT_COSTS = FeedSpec(
         "NCC_FY*_Org_File1*",
     ),
     cadence="snapshot",
-    freshness_days=(400, 550),  # annual, published 12-18 months after the year ends
+    # "NHS providers submit costs annually" (england.nhs.uk National Cost Collection); published
+    # about 12-18 months after the financial year ends (feeds_and_methods.md §4.1, UNVERIFIED),
+    # and the dates move: the 2023 collection window opened "no earlier than 18 September" after
+    # delays (HFMA, 8 June 2023). Loaded on 1 June: approximate, with wider thresholds than a
+    # fixed annual release.
+    publication=Publication(
+        cadence="annual",
+        months=(6,),
+        day=1,
+        approximate=True,
+        freshness_days=(400, 550),
+        source="england.nhs.uk NCC (annual); 12-18 months after year end (UNVERIFIED)",
+    ),
     encoding="utf-8",  # UTF-8 with a BOM (costlens reads utf-8-sig); the loader strips it
     null_tokens=NCC_NULL_TOKENS,
     description="Activity and actual cost by trust, department, service and currency for one "

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from orchestration.lib.feed_spec import WHOLE_NUMBER, Column, FeedSpec, SchemaVariant
+from orchestration.lib.feed_spec import WHOLE_NUMBER, Column, FeedSpec, Publication, SchemaVariant
 
 # '*' = suppressed (fewer than 5 responses, or secondary/cascade), '-' = undefined (0 responses).
 SUPPRESSED = ("", "*", "-")
@@ -187,6 +187,19 @@ def _published(modes: Sequence[str], template: str) -> SchemaVariant:
     )
 
 
+# NHS England releases every FFT setting on one day a month, the second Thursday, two months
+# after the month of the responses: "10 November 2016 for September 2016 data", "08 February 2018
+# for December 2017 data" (england.nhs.uk Friends and Family Test data page). The second Thursday
+# falls on the 8th-14th, so the release is loaded on the 15th of M+2: approximate.
+FFT_RELEASES = Publication(
+    cadence="monthly",
+    day=15,
+    lag_months=2,
+    approximate=True,
+    source="england.nhs.uk FFT data: second Thursday of M+2 (e.g. 10 Nov 2016 for Sep 2016)",
+)
+
+
 FFT_INPATIENT = FeedSpec(
     name="fft_inpatient",
     title="NHS England Friends and Family Test, inpatient, by trust",
@@ -211,6 +224,7 @@ FFT_INPATIENT = FeedSpec(
     ),
     workbook_sheets=(RAW_SHEETS["fft_inpatient"], PUBLISHED_SHEET),
     cadence="monthly",
+    publication=FFT_RELEASES,
     null_tokens=SUPPRESSED,
     description="Inpatient FFT responses by trust and month: Likert counts, eligible patients, modes.",
     grain=("org_code",),
@@ -246,6 +260,7 @@ FFT_AE = FeedSpec(
     ),
     workbook_sheets=(RAW_SHEETS["fft_ae"], PUBLISHED_SHEET),
     cadence="monthly",
+    publication=FFT_RELEASES,
     null_tokens=SUPPRESSED,
     description="A&E FFT responses by trust and month: Likert counts, eligible patients, modes.",
     grain=("org_code",),

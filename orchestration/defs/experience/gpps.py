@@ -40,7 +40,7 @@ Two design choices that follow from the loader as it is (orchestration/lib is no
 
 from __future__ import annotations
 
-from orchestration.lib.feed_spec import Column, FeedSpec, SchemaVariant
+from orchestration.lib.feed_spec import Column, FeedSpec, Publication, SchemaVariant
 
 # The questions the project uses, by number; the seed says which concept each is in each year.
 QUESTIONS = ("q3", "q9", "q18", "q28")
@@ -179,6 +179,16 @@ GPPS_PRACTICE = FeedSpec(
     ),
     file_patterns=("GPPS_*Practice*.csv", "gpps_*practice*.csv"),
     cadence="snapshot",
+    # Annual, fieldwork January-March, results on a Thursday in mid-July: 7 July 2016 (gov.uk),
+    # 13 July 2023 (england.nhs.uk GP Patient Survey page), 11 July 2024 (gp-patient.co.uk).
+    # Loaded on 15 July: approximate.
+    publication=Publication(
+        cadence="annual",
+        months=(7,),
+        day=15,
+        approximate=True,
+        source="GPPS results published 7 Jul 2016, 13 Jul 2023, 11 Jul 2024",
+    ),
     files_per_period="newest",
     description=(
         "Practice-level survey results, one file a year (fieldwork January-March, published around "

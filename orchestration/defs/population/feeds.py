@@ -7,7 +7,7 @@ in ../shared/real_formats/imd; the IoD2019 header is as several independent load
 
 from __future__ import annotations
 
-from orchestration.lib.feed_spec import Column, FeedSpec, SchemaVariant
+from orchestration.lib.feed_spec import Column, FeedSpec, Publication, SchemaVariant
 
 _DECILE = "Decile (where 1 is most deprived 10% of LSOAs)"
 _RANK = "Rank (where 1 is most deprived)"
@@ -133,6 +133,16 @@ IOD_FILE7 = FeedSpec(
     ),
     file_patterns=("File_7*.csv",),
     cadence="snapshot",
+    # An edition every four to six years: IoD2019 on 26 September 2019, IoD2025 on 30 October
+    # 2025 (gov.uk statistical releases). No freshness check: there is no cadence to miss. A yearly
+    # look on 1 November loads an edition that has landed (an unchanged one is left alone).
+    publication=Publication(
+        cadence="irregular",
+        months=(11,),
+        day=1,
+        source="MHCLG: IoD2019 published 26 Sep 2019, IoD2025 30 Oct 2025 (gov.uk)",
+        note="one edition every four to six years: no cadence to be stale against",
+    ),
     encoding="utf-8",
     description="Deprivation scores, ranks and deciles per LSOA for one edition of the indices.",
     grain=("lsoa_code",),
@@ -214,6 +224,16 @@ LSOA_LOOKUP = FeedSpec(
     ),
     file_patterns=("LSOA*.csv", "lsoa*.csv"),
     cadence="snapshot",
+    # ONS's Open Geography Portal publishes the lookup as at 1 April each year, in April (the
+    # April 2026 edition was last updated on 15 April 2026, per its catalogue entry), and mid-year
+    # when NHS boundaries change (July 2022, when the ICBs began). Loaded on 1 May: approximate.
+    publication=Publication(
+        cadence="annual",
+        months=(5,),
+        day=1,
+        approximate=True,
+        source="ONS Open Geography Portal: LSOA21 to SICBL to ICB to LAD lookups as at 1 April",
+    ),
     encoding="utf-8",
     description="Which sub-ICB location (or CCG), ICB and local authority each LSOA lies in.",
     grain=("lsoa_code",),
@@ -266,6 +286,19 @@ ONS_POPULATION = FeedSpec(
     ),
     file_patterns=("*.csv",),
     cadence="snapshot",
+    # Estimates at 30 June are "usually published about 12 months after the date they refer to"
+    # (ONS, as quoted by local evidence hubs), i.e. June-July, with small areas about four months
+    # later; around the 2021 Census rebasing the dates moved by months (mid-2011 to mid-2022
+    # rebased estimates postponed, then released on 15 July 2024: gov.uk announcement). Loaded on
+    # 1 August: approximate; wider thresholds than a fixed annual release (as for NCC).
+    publication=Publication(
+        cadence="annual",
+        months=(8,),
+        day=1,
+        approximate=True,
+        freshness_days=(400, 550),
+        source="ONS mid-year estimates: about 12 months after 30 June; dates moved around 2021 rebasing",
+    ),
     files_per_period="all",
     encoding="utf-8",
     null_tokens=("", "..", "-"),

@@ -33,7 +33,7 @@ fields of `UNIDENTIFIED DOCTORS` rows), never made NULL, so those rows are not l
 
 from __future__ import annotations
 
-from orchestration.lib.feed_spec import WHOLE_NUMBER, Column, FeedSpec, SchemaVariant
+from orchestration.lib.feed_spec import WHOLE_NUMBER, Column, FeedSpec, Publication, SchemaVariant
 
 # YEAR_MONTH as 201401 or 2014-01 (both seen in loaders); PDPI `PERIOD` as 201410.
 YEAR_MONTH = (
@@ -255,6 +255,17 @@ EPD = FeedSpec(
     # One file a month; a re-delivery in another extension still replaces the earlier one.
     file_patterns=("EPD_*", "T*PDPI*BNFT*", "*Detailed_Prescribing_Information*"),
     cadence="monthly",
+    # Monthly, "actual and planned dates on main NHSBSA site" (opendata.nhsbsa.net data release
+    # information), two months after dispensing: "data from April 2024 (published in June)" (the
+    # EPD dataset page). The day varies; month M is loaded on the 28th of M+2 (the day the sample
+    # generator assumes, also UNVERIFIED): approximate.
+    publication=Publication(
+        cadence="monthly",
+        day=28,
+        lag_months=2,
+        approximate=True,
+        source="opendata.nhsbsa.net EPD: monthly, April 2024 data published in June",
+    ),
     null_tokens=("",),
     period_column="year_month",
     max_quarantine_share=0.05,

@@ -6,7 +6,7 @@ Layouts and their provenance: ../shared/reference/feeds_and_methods.md §1.2 and
 
 from __future__ import annotations
 
-from orchestration.lib.feed_spec import Column, FeedSpec, SchemaVariant
+from orchestration.lib.feed_spec import Column, FeedSpec, Publication, SchemaVariant
 
 # Blank, '-', '*' and 'n/a' mean suppressed or missing: never zero.
 SUPPRESSED = ("", "-", "*", "n/a", "N/A")
@@ -70,6 +70,22 @@ _MAPPING = {
     "new_data": "New data",
 }
 
+# Fingertips data and metadata are downloaded together. The Public Health Outcomes Framework's
+# data "are published as part of a quarterly update cycle in August, November, February and May"
+# (fingertips.phe.org.uk/profile/public-health-outcomes-framework); the site itself releases
+# monthly, on the first Tuesday (UNVERIFIED, feeds_and_methods.md §1), and other profiles update
+# on their own schedules. So a release is expected each quarter (freshness 100/130 days), loaded
+# on the 8th, after the first Tuesday, at 07:00 as before: approximate. A download taken between
+# quarters is loaded by the landing sensor or a run of the feed's job.
+FINGERTIPS_RELEASES = Publication(
+    cadence="quarterly",
+    months=(2, 5, 8, 11),
+    day=8,
+    hour=7,
+    approximate=True,
+    source="OHID PHOF: quarterly update cycle in August, November, February and May",
+)
+
 FINGERTIPS_DATA = FeedSpec(
     name="fingertips_indicator_data",
     title="OHID Fingertips indicator data (all_data/csv export)",
@@ -130,7 +146,7 @@ FINGERTIPS_DATA = FeedSpec(
     ),
     file_patterns=("*.csv",),
     cadence="snapshot",
-    freshness_days=(35, 45),  # the Fingertips site updates monthly
+    publication=FINGERTIPS_RELEASES,
     files_per_period="all",
     null_tokens=SUPPRESSED,
     description="Indicator values by area, sex, age, category and period, as downloaded.",
@@ -229,6 +245,7 @@ FINGERTIPS_METADATA = FeedSpec(
     ),
     file_patterns=("*.csv",),
     cadence="snapshot",
+    publication=FINGERTIPS_RELEASES,
     files_per_period="all",
     description="One row per indicator: definition, method, unit, value type and polarity.",
     grain=("indicator_id",),

@@ -7,7 +7,7 @@ files in ../shared/real_formats/{epraccur,eccg,gp_registered_patients}.
 
 from __future__ import annotations
 
-from orchestration.lib.feed_spec import Column, FeedSpec, SchemaVariant
+from orchestration.lib.feed_spec import Column, FeedSpec, Publication, SchemaVariant
 
 ODS_DATE = "try_strptime({v}, '%Y%m%d')::date"
 # EXTRACT_DATE has been written 01SEP2017, 01Jan2022, 01-Apr-17 and 2024-06-01.
@@ -102,6 +102,19 @@ ODS_STANDARD = SchemaVariant(
     provenance="ODS standard layout; positions confirmed by OpenPrescribing import_practices.py",
 )
 
+# ODS releases epraccur and eccg together. "Usually published quarterly" (OpenPrescribing, in
+# ../shared/reference/feeds_and_methods.md §6.1); ODS now also serves both as predefined reports
+# of Data Search and Export, refreshed daily (digital.nhs.uk ODS latest news, June 2025; the TRUD
+# weekly pack was retired in October 2025), so the quarter is how often we take a release, on the
+# 5th of January, April, July and October as before: approximate.
+ODS_RELEASES = Publication(
+    cadence="quarterly",
+    months=(1, 4, 7, 10),
+    day=5,
+    approximate=True,
+    source="OpenPrescribing: epraccur 'usually published quarterly'; ODS DSE refreshes daily",
+)
+
 EPRACCUR = FeedSpec(
     name="ods_epraccur",
     title="ODS GP practices (epraccur)",
@@ -110,7 +123,7 @@ EPRACCUR = FeedSpec(
     variants=(ODS_STANDARD,),
     file_patterns=("epraccur*.csv", "epraccur*.zip"),
     cadence="snapshot",
-    freshness_days=(100, 130),  # quarterly ODS releases
+    publication=ODS_RELEASES,
     encoding="latin-1",
     description="GP practices and other prescribing cost centres, one row per organisation per release.",
     grain=("organisation_code",),
@@ -124,6 +137,7 @@ ECCG = FeedSpec(
     variants=(ODS_STANDARD,),
     file_patterns=("eccg*.csv", "eccg*.zip"),
     cadence="snapshot",
+    publication=ODS_RELEASES,
     encoding="latin-1",
     description="CCGs (sub-type C) and commissioning hubs (H), with the close dates of merged CCGs.",
     grain=("organisation_code",),
@@ -195,6 +209,18 @@ _SICBL_ERA = {
     "parent_name": "ICB_NAME",
 }
 
+# "Patients Registered at a GP Practice" (the practice map and the list sizes) is a snapshot at
+# the 1st of a month published in that month: the August 2017 edition on 11 August 2017, August
+# 2021 on about the 12th (digital.nhs.uk publication pages). We load it on the 20th, a week's
+# margin, as the schedule before this one did: approximate.
+GP_REGISTERED_RELEASES = Publication(
+    cadence="monthly",
+    day=20,
+    lag_months=0,
+    approximate=True,
+    source="digital.nhs.uk Patients Registered at a GP Practice: published around the 11th-13th",
+)
+
 GP_PRACTICE_MAP = FeedSpec(
     name="gp_practice_map",
     title="GP practice to PCN, sub-ICB location, ICB and region map (gp-reg-pat-prac-map)",
@@ -221,6 +247,7 @@ GP_PRACTICE_MAP = FeedSpec(
         ),
     ),
     file_patterns=("gp-reg-pat-prac-map*.csv", "gp-reg-pat-prac-map*.zip"),
+    publication=GP_REGISTERED_RELEASES,
     encoding="latin-1",
     period_column="extract_date",
     description="The authoritative practice → PCN → sub-ICB → ICB → region mapping for a month.",
@@ -351,6 +378,7 @@ GP_REGISTERED_PATIENTS = FeedSpec(
         "gp-reg-pat-prac-all*.csv",
         "gp-reg-pat-prac-all*.zip",
     ),
+    publication=GP_REGISTERED_RELEASES,
     encoding="latin-1",
     period_column="extract_date",
     description="Registered list sizes at the 1st of the month, by practice, sex and age band.",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from orchestration.lib.feed_spec import WHOLE_NUMBER, Column, FeedSpec, SchemaVariant
+from orchestration.lib.feed_spec import WHOLE_NUMBER, Column, FeedSpec, Publication, SchemaVariant
 
 _MONTHS = "JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER"
 # `MSitAE-APRIL-2025` (any case), or the TOTAL row's `TOTAL`/`Total`. Kept as published (a TOTAL
@@ -118,6 +118,17 @@ AE_MONTHLY = FeedSpec(
     # September-2025-Csv-7hjr2.csv, August-2025-CSV-g5tyh-v2.0.csv (revisions carry -v2.0).
     file_patterns=("Monthly-AE-*.csv", "*-CSV-*.csv", "*-Csv-*.csv"),
     cadence="monthly",
+    # "From August 2017 our regular NHS performance statistics publication scheduled for the 2nd
+    # Thursday of each month will include A&E data from the previous month" (england.nhs.uk, A&E
+    # Attendances and Emergency Admissions 2017-18). The second Thursday falls on the 8th-14th, so
+    # month M is loaded on the 15th of M+1: approximate (the 12-month calendar has the real dates).
+    publication=Publication(
+        cadence="monthly",
+        day=15,
+        lag_months=1,
+        approximate=True,
+        source="england.nhs.uk A&E attendances: second Thursday of M+1 since August 2017",
+    ),
     null_tokens=("", "-"),
     description="Attendances and 4-hour waits by department type, decision-to-admit waits and "
     "emergency admissions, per provider per month, with the England TOTAL row.",
@@ -296,6 +307,18 @@ ECDS = FeedSpec(
         "artificial_hes_ae_*.csv",
     ),
     cadence="monthly",
+    # ECDS is submitted to SUS+ daily and processed on a "provisional monthly cycle and finalised
+    # annual cycle" (digital.nhs.uk ECDS data product fundamentals); OpenSAFELY sees it
+    # "approximately 1-2 months" after the event (docs.opensafely.org/data-sources/ecds), and
+    # feeds_and_methods.md §11 gives ~2 months. As the other SUS+ feeds (HES_SUS_RELEASES in
+    # defs/activity/feeds.py), month M is loaded on the 20th of M+2: approximate.
+    publication=Publication(
+        cadence="monthly",
+        day=20,
+        lag_months=2,
+        approximate=True,
+        source="digital.nhs.uk ECDS: provisional monthly cycle; OpenSAFELY: ~1-2 months' delay",
+    ),
     # HES writes `&` for "not known" in code fields (seen in GPPRAC of the artificial file).
     null_tokens=("", "NULL", "&"),
     max_quarantine_share=0.2,
