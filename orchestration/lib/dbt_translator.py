@@ -1,16 +1,20 @@
 """How dbt resources appear in Dagster: keyed `schema/table`, grouped by folder.
 
 Sources are keyed `raw/<table>`, the same keys the load assets carry, so the asset graph runs
-unbroken from the landing file to the mart.
+unbroken from the landing file to the mart. Every model and seed carries its column schema,
+typed from its contract, its seed types or dbt's catalog (`orchestration/lib/column_schema.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject
+
+from orchestration.lib import column_schema
 
 
 class CommissioningTranslator(DagsterDbtTranslator):
@@ -23,7 +27,16 @@ class CommissioningTranslator(DagsterDbtTranslator):
         if resource_type == "source":
             return spec.replace_attributes(key=dg.AssetKey([props["schema"], props["name"]]))
         key = dg.AssetKey([props["schema"], props.get("alias") or props["name"]])
-        return spec.replace_attributes(key=key, group_name=self._group(props))
+        metadata = dict(spec.metadata)
+        schema = column_schema.dbt_column_schema(props, self._catalog.get(unique_id))
+        if schema is not None:
+            metadata["dagster/column_schema"] = schema
+        return spec.replace_attributes(key=key, group_name=self._group(props), metadata=metadata)
+
+    @cached_property
+    def _catalog(self) -> dict[str, Mapping[str, Any]]:
+        """dbt's catalog (`make docs` writes it), read once: the types of columns no yml declares."""
+        return column_schema.load_catalog()
 
     @staticmethod
     def _group(props: Mapping[str, Any]) -> str:

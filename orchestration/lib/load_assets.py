@@ -19,6 +19,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from orchestration.lib import data_docs, landing, loader, settings, validation
+from orchestration.lib.column_schema import feed_column_schema
 from orchestration.lib.dbt_vars import months_between
 from orchestration.lib.feed_spec import FeedSpec
 from orchestration.lib.partitions import MONTHLY
@@ -152,7 +153,10 @@ def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] =
         deps=list(deps),
         pool=WRITER_POOL,
         kinds={"duckdb", "csv"},
-        metadata={"landing_folder": dg.MetadataValue.path(str(landing.feed_dir(spec)))},
+        metadata={
+            "landing_folder": dg.MetadataValue.path(str(landing.feed_dir(spec))),
+            "dagster/column_schema": feed_column_schema(spec),
+        },
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         window = context.partition_time_window
@@ -208,7 +212,10 @@ def snapshot_feed_asset(spec: FeedSpec, group: str) -> dg.AssetsDefinition:
         check_specs=feed_check_specs(spec, key),
         pool=WRITER_POOL,
         kinds={"duckdb", "csv"},
-        metadata={"landing_folder": dg.MetadataValue.path(str(landing.feed_dir(spec)))},
+        metadata={
+            "landing_folder": dg.MetadataValue.path(str(landing.feed_dir(spec))),
+            "dagster/column_schema": feed_column_schema(spec),
+        },
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         periods = landing.available_periods(spec)
