@@ -10,8 +10,11 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# The warehouse `make run` builds (orchestration/lib/settings.py has the same default). dbt's
+# partial parse is only reused when the profile it was parsed with names the same file.
+export WAREHOUSE_PATH ?= $(CURDIR)/warehouse/commissioning.duckdb
 
-.PHONY: run test install format ui sample benchmark clean publish share
+.PHONY: run test install format ui sample benchmark clean publish share docs
 CHROMIUM := /usr/bin/chromium
 
 $(BIN)/python:
@@ -70,6 +73,17 @@ format: install
 ## The Dagster UI on http://127.0.0.1:3000
 ui: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+## The dbt docs of every model with the warehouse's column types, served on http://127.0.0.1:8080
+## (dbt_project/target/static_index.html is the same docs as one page that opens without a server).
+docs: install dbt_project/target/manifest.json
+	@warehouse="$$(realpath -m "$${WAREHOUSE_PATH:-$(CURDIR)/warehouse/commissioning.duckdb}")"; target=dev; \
+	if [ ! -f "$$warehouse" ]; then \
+		target=lint; echo "No warehouse at $$warehouse yet (make run builds it): docs without database column types."; \
+	fi; \
+	cd dbt_project && WAREHOUSE_PATH="$$warehouse" ../$(BIN)/dbt docs generate --static --quiet --profiles-dir . --target $$target
+	@echo "dbt docs on http://127.0.0.1:8080 (Ctrl-C stops), or open dbt_project/target/static_index.html"
+	cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir . --port 8080 --host 127.0.0.1 --no-browser
 
 ## Regenerate the shipped sample in seeds/landing (deterministic).
 sample: install

@@ -2,8 +2,9 @@
 
 One Dagster run (in-process, recorded in DAGSTER_HOME so it shows in the UI) covers the whole
 partition range: each monthly load asset loads its months one transaction at a time, and dbt
-builds the incremental models once for the whole window. It ends with a summary of what was
-built and how to open the UI.
+builds the incremental models once for the whole window. The console shows one line per
+finished step (orchestration/lib/progress.py); the full Dagster and dbt log goes to
+`<warehouse folder>/logs/`. It ends with a summary of what was built and how to open the UI.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 import warnings
-from datetime import date
+from datetime import UTC, date, datetime
 
 import dagster as dg
 from dagster._core.storage.tags import (
@@ -20,6 +21,7 @@ from dagster._core.storage.tags import (
 )
 
 from orchestration.lib import landing, settings
+from orchestration.lib.progress import capture_output, progress_logger
 from orchestration.lib.run_summary import print_summary
 
 
@@ -36,21 +38,31 @@ def partition_range(feeds) -> tuple[date, date]:
 def main() -> int:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     settings.export_environment()
-    from orchestration.definitions import ALL_FEEDS, defs
-
-    first, last = partition_range(ALL_FEEDS)
+    log_path = settings.warehouse_path().parent / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
     print(f"Warehouse: {settings.warehouse_path()}\nLanding:   {settings.landing_dir()}")
-    print(f"Materialising every asset for {first:%Y-%m} … {last:%Y-%m} in one run …", flush=True)
+    print(f"Full log:  {log_path}", flush=True)
     started = time.perf_counter()
-    job = defs.resolve_job_def("materialise_warehouse")
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.get(),
-        tags={
-            ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
-            ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
-        },
-        raise_on_error=False,
-    )
+    with capture_output(log_path) as terminal:
+        from dagster._loggers import colored_console_logger
+
+        from orchestration.definitions import ALL_FEEDS, defs
+
+        first, last = partition_range(ALL_FEEDS)
+        terminal.write(f"Materialising every asset for {first:%Y-%m} … {last:%Y-%m} in one run …\n")
+        terminal.flush()
+        job = defs.resolve_job_def("materialise_warehouse").with_logger_defs(
+            {"console": colored_console_logger, "progress": progress_logger(terminal)}
+        )
+        result = job.execute_in_process(
+            # Dagster starts only the loggers the run config names.
+            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG"}}, "progress": {}}},
+            instance=dg.DagsterInstance.get(),
+            tags={
+                ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
+                ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
+            },
+            raise_on_error=False,
+        )
     elapsed = time.perf_counter() - started
     print_summary(result, elapsed, first, last)
     return 0 if result.success else 1

@@ -1,10 +1,23 @@
-"""dbt command lines from partition windows: pure functions, unit-tested without Dagster."""
+"""The month window a dbt build rebuilds, from a Dagster run: pure functions, unit-tested
+without Dagster.
+
+The window reaches dbt as two environment variables that `period_window` (dbt_project/macros)
+reads when a model runs. dbt vars would do the same job, but any change of `--vars` makes dbt
+throw away its partial parse and re-parse the whole project (about 8 s), once per window.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import date, datetime
+
+PERIOD_START_ENV = "CW_PERIOD_START"
+PERIOD_END_ENV = "CW_PERIOD_END"
+
+# Dagster's run tags for a single partition and for a partition range (backfills, `make run`).
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def _first_of_month(value: date | datetime) -> date:
@@ -17,19 +30,28 @@ def _add_months(value: date, months: int) -> date:
 
 
 def partition_vars(window_start: date | datetime, window_end: date | datetime) -> dict[str, str]:
-    """The month window an incremental model rebuilds: [period_start, period_end).
-
-    Dagster's time windows end at the start of the next partition, which is exactly the
-    exclusive end dbt's `period_window` macro expects. A window that ends mid-month (never
-    produced by monthly partitions, but possible by hand) is widened to cover that month.
-    """
+    """The environment of a build over [window_start, window_end) (end exclusive, as Dagster's
+    time windows are). A window that ends mid-month (never produced by monthly partitions, but
+    possible by hand) is widened to cover that month."""
     start = _first_of_month(window_start)
     end = _first_of_month(window_end)
     if (window_end.day, getattr(window_end, "hour", 0)) != (1, 0):
         end = _add_months(end, 1)
     if end <= start:
         raise ValueError(f"empty month window: {window_start} … {window_end}")
-    return {"period_start": start.isoformat(), "period_end": end.isoformat()}
+    return {PERIOD_START_ENV: start.isoformat(), PERIOD_END_ENV: end.isoformat()}
+
+
+def window_from_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """The window of a run from its partition tags: one month, a range of months (both ends
+    included), or every month (an empty mapping) for a run that names no partition."""
+    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
+        first, last = (date.fromisoformat(tags[t][:10]) for t in (RANGE_START_TAG, RANGE_END_TAG))
+        return partition_vars(first, _add_months(_first_of_month(last), 1))
+    if PARTITION_TAG in tags:
+        month = _first_of_month(date.fromisoformat(tags[PARTITION_TAG][:10]))
+        return partition_vars(month, _add_months(month, 1))
+    return {}
 
 
 def months_between(first: date, last: date) -> list[date]:
@@ -41,11 +63,6 @@ def months_between(first: date, last: date) -> list[date]:
     return months
 
 
-def dbt_build_args(dbt_vars: Mapping[str, str] | None = None, *, full_refresh: bool = False) -> list[str]:
-    """`dbt build` arguments; vars as JSON so dates and nulls survive the shell-less call."""
-    args = ["build"]
-    if dbt_vars:
-        args += ["--vars", json.dumps(dict(dbt_vars), sort_keys=True)]
-    if full_refresh:
-        args.append("--full-refresh")
-    return args
+def dbt_build_args(*, full_refresh: bool = False) -> list[str]:
+    """`dbt build` arguments."""
+    return ["build", "--full-refresh"] if full_refresh else ["build"]

@@ -2,7 +2,9 @@
 
 The cursor remembers each file's mtime and size. A new or changed file requests a run of its
 feed's load asset and everything downstream, for the month of its folder (monthly feeds) or
-unpartitioned (snapshot feeds). A re-delivered month therefore replaces the earlier load.
+unpartitioned (snapshot feeds, whose run rebuilds every month of the incremental models, since
+a new reference release can change any month's attribution). A re-delivered month therefore
+replaces the earlier load.
 """
 
 import json
@@ -12,6 +14,7 @@ import dagster as dg
 
 from orchestration.lib import landing
 from orchestration.lib.feed_spec import FeedSpec
+from orchestration.lib.schedules import feed_selection
 
 
 def changed_files(previous: dict[str, str], current: dict[str, str]) -> list[str]:
@@ -39,10 +42,7 @@ def build_landing_sensor(feeds: Sequence[FeedSpec], name: str = "landing_sensor"
             current = landing.landing_state(spec)
             new_cursor[spec.name] = current
             changed = changed_files(cursor.get(spec.name, {}), current)
-            selection = dg.AssetSelection.assets(dg.AssetKey(["raw", spec.name])).downstream()
-            if spec.cadence != "monthly":  # an unpartitioned run cannot build monthly partitions
-                selection = selection - dg.AssetSelection.tag("monthly", "")
-            keys = sorted(selection.resolve(context.repository_def.asset_graph))
+            keys = sorted(feed_selection(spec, feeds).resolve(context.repository_def.asset_graph))
             if spec.cadence == "monthly":
                 for month in sorted({path.split("/")[0] for path in changed}):
                     requests.append(

@@ -43,17 +43,23 @@ def publication(spec: FeedSpec) -> Publication:
     return spec.publication
 
 
-def feed_job(spec: FeedSpec, specs: Sequence[FeedSpec]) -> dg.UnresolvedAssetJobDefinition:
-    """Load the feed, validate it, and rebuild everything downstream of it."""
+def feed_selection(spec: FeedSpec, specs: Sequence[FeedSpec]) -> dg.AssetSelection:
+    """The feed's load asset and everything downstream of it (the schedules' jobs and the landing
+    sensor's runs both load this)."""
     selection = dg.AssetSelection.assets(dg.AssetKey(["raw", spec.name])).downstream()
     if spec.cadence != "monthly":
         # A monthly load that waits on this feed (raw/epd waits on raw/ods_epraccur) needs a month,
         # which an unpartitioned run does not have; that feed's own schedule loads it.
         monthly = [dg.AssetKey(["raw", other.name]) for other in specs if other.cadence == "monthly"]
         selection = selection - dg.AssetSelection.assets(*monthly)
+    return selection
+
+
+def feed_job(spec: FeedSpec, specs: Sequence[FeedSpec]) -> dg.UnresolvedAssetJobDefinition:
+    """Load the feed, validate it, and rebuild everything downstream of it."""
     return dg.define_asset_job(
         job_name(spec),
-        selection=selection,
+        selection=feed_selection(spec, specs),
         description=f"Load {spec.title}, validate it, and rebuild everything downstream of it.",
     )
 

@@ -63,6 +63,13 @@ def warehouse_path() -> Path:
     return _resolve(os.environ.get(WAREHOUSE_ENV, DEFAULT_WAREHOUSE))
 
 
+def dbt_target_dir() -> Path:
+    """dbt's target folder for this warehouse's builds: its partial parse, manifest and run
+    results, kept beside the warehouse so the next run re-parses only what changed."""
+    warehouse = warehouse_path()
+    return warehouse.parent / f"{warehouse.stem}.dbt_target"
+
+
 def landing_dir() -> Path:
     """The landing folder that loaders and the sensor read from."""
     return _resolve(os.environ.get(LANDING_ENV, DEFAULT_LANDING))
