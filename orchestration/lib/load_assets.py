@@ -18,9 +18,10 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from orchestration.lib import data_docs, landing, loader, settings, validation
+from orchestration.lib import data_docs, feed_absence, landing, loader, settings, validation
 from orchestration.lib.column_schema import feed_column_schema
 from orchestration.lib.dbt_vars import months_between
+from orchestration.lib.feed_absence import FEED_ABSENT, MISSING_MONTH
 from orchestration.lib.feed_spec import FeedSpec
 from orchestration.lib.partitions import MONTHLY
 from orchestration.lib.warehouse import WRITER_POOL, connect
@@ -140,6 +141,43 @@ def _load_metadata(results: Sequence[loader.LoadResult]) -> dict[str, object]:
     }
 
 
+_ABSENT_CONSEQUENCES = (
+    "raw.{spec.name} is left as it was (empty if never loaded), its checks did not run, and the "
+    "marts built from it are empty or marked provisional (marts.dq_gap_summary)"
+)
+
+
+def _no_checks(
+    context: dg.AssetExecutionContext,
+    spec: FeedSpec,
+    key: dg.AssetKey,
+    metadata: dict[str, object],
+    reason: str,
+) -> Iterator[dg.MaterializeResult | dg.Output]:
+    """The materialisation of a load with nothing to validate, and no check result.
+
+    A suite run on an empty table would pass or fail on nothing, and a result with passed=True
+    would be a false pass, so no result is reported. Each check's output is still emitted (the
+    `Output` an `AssetCheckResult` is turned into, without its evaluation): the step succeeds,
+    blocking checks do not hold back the marts downstream, and Dagster keeps the checks as
+    planned, never evaluated, which it shows as skipped once the run has succeeded. Why they
+    did not run is on the materialisation.
+    """
+    names = [check_name(suite) for suite in validation.suite_files(spec.name)]
+    yield dg.MaterializeResult(
+        asset_key=key,
+        metadata={
+            **metadata,
+            "checks_not_run": dg.MetadataValue.text(f"{', '.join(names) or 'none'}: {reason}"),
+        },
+    )
+    for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
+        if check_key.asset_key == key:
+            yield dg.Output(
+                None, output_name=context.assets_def.get_output_name_for_asset_check_key(check_key)
+            )
+
+
 def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", spec.name])
 
@@ -161,6 +199,7 @@ def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] =
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         window = context.partition_time_window
         months = months_between(window.start.date(), window.end.date())[:-1]
+        folder = landing.feed_dir(spec)
         # A feed is expected from its first delivery on: months before it are not gaps (a feed
         # taken on in 2022 has no 2021 files), months after it with no file are.
         delivered = landing.available_periods(spec)
@@ -172,14 +211,36 @@ def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] =
                 f"({delivered[0]:%Y-%m}) are not expected and were skipped"
             )
             months = [m for m in months if m >= delivered[0]]
-        results, missing = [], []
         with duckdb.get_connection() as conn:
             loader.ensure_raw_table(conn, spec)
+            if not months:  # the whole window is before the feed's first delivery
+                feed_absence.record(conn, spec, folder, window_months, [], FEED_ABSENT, "", context.run_id)
+                yield from _no_checks(
+                    context, spec, key, {"months_before_first_delivery": len(before)}, "no month is expected"
+                )
+                return
+            if not set(months) & set(delivered):
+                # Absent for the whole window: a data gap, not a failed load. The months the
+                # warehouse holds from an earlier load keep their data and are not gaps.
+                held = feed_absence.loaded_periods(conn, spec.name)
+                absent = [m for m in months if m not in held]
+                detail = feed_absence.monthly_detail(spec, folder, months, delivered)
+                feed_absence.record(conn, spec, folder, months, absent, FEED_ABSENT, detail, context.run_id)
+                context.log.warning(f"Feed absent: {detail}. {_ABSENT_CONSEQUENCES.format(spec=spec)}")
+                metadata = _load_metadata([])
+                metadata["feed_absent"] = dg.MetadataValue.text(detail)
+                metadata["months_absent"] = len(absent)
+                metadata["months_held_from_earlier_loads"] = len(months) - len(absent)
+                yield from _no_checks(context, spec, key, metadata, f"feed absent ({detail})")
+                return
+        results, missing, missing_months = [], [], []
+        with duckdb.get_connection() as conn:
             for index, month in enumerate(months, start=1):
                 try:
                     found = landing.files_for_period(spec, month)
                 except loader.MissingSubmission as exc:
                     missing.append(str(exc))
+                    missing_months.append(month)
                     continue
                 result = loader.load_period(conn, spec, month, found.files)
                 results.append(result)
@@ -188,6 +249,17 @@ def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] =
                     f"loaded, {result.rows_quarantined:,} quarantined ({', '.join(result.variants)})"
                     + (f"; superseded {[p.name for p in found.superseded]}" if found.superseded else "")
                 )
+            # A month missing among months that arrived is most likely misfiled or misnamed: the
+            # load fails (as it always has) so someone looks, and the gap is recorded either way.
+            detail = (
+                f"{spec.name}: no file for {', '.join(f'{m:%Y-%m}' for m in missing_months)} in {folder}, "
+                f"though {len(results)} other month(s) of the run arrived; the load failed"
+                if missing_months
+                else ""
+            )
+            feed_absence.record(
+                conn, spec, folder, window_months, missing_months, MISSING_MONTH, detail, context.run_id
+            )
         if missing:
             raise loader.MissingSubmission(
                 f"{len(missing)} month(s) have no file; the {len(results)} that do were loaded:\n"
@@ -219,13 +291,25 @@ def snapshot_feed_asset(spec: FeedSpec, group: str) -> dg.AssetsDefinition:
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         periods = landing.available_periods(spec)
-        if not periods:
-            raise loader.MissingSubmission(
-                f"{spec.title}: no release in {landing.feed_dir(spec)} (expected <YYYY-MM>/ folders)"
-            )
+        folder = landing.feed_dir(spec)
         results, unchanged = [], 0
         with duckdb.get_connection() as conn:
-            loader.ensure_meta(conn)
+            loader.ensure_raw_table(conn, spec)
+            held = feed_absence.loaded_periods(conn, spec.name)
+            if not periods and not held:
+                detail = feed_absence.snapshot_detail(spec, folder)
+                feed_absence.record(conn, spec, folder, None, [None], FEED_ABSENT, detail, context.run_id)
+                context.log.warning(f"Feed absent: {detail}. {_ABSENT_CONSEQUENCES.format(spec=spec)}")
+                metadata = _load_metadata([])
+                metadata["feed_absent"] = dg.MetadataValue.text(detail)
+                yield from _no_checks(context, spec, key, metadata, f"feed absent ({detail})")
+                return
+            feed_absence.record(conn, spec, folder, None, [], FEED_ABSENT, "", context.run_id)
+            if not periods:
+                context.log.warning(
+                    f"{spec.name}: no release in {folder}; the {len(held)} release(s) loaded before "
+                    f"(latest {max(held):%Y-%m}) are kept and validated"
+                )
             loaded = {
                 (row[0], row[1])
                 for row in conn.execute(
@@ -245,7 +329,7 @@ def snapshot_feed_asset(spec: FeedSpec, group: str) -> dg.AssetsDefinition:
                 )
         metadata = _load_metadata(results)
         metadata["releases_unchanged"] = unchanged
-        metadata["latest_release"] = dg.MetadataValue.text(f"{periods[-1]:%Y-%m}")
+        metadata["latest_release"] = dg.MetadataValue.text(f"{max([*periods, *held]):%Y-%m}")
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
         yield from _validate(spec, key, duckdb.database, None, None)
 

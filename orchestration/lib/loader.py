@@ -79,6 +79,17 @@ create table if not exists meta.validation_result (
     period_end date,
     validated_at timestamp not null
 );
+create table if not exists meta.feed_absence (
+    feed varchar not null,
+    _period date,
+    kind varchar not null,
+    landing_folder varchar not null,
+    window_start date,
+    window_end date,
+    detail varchar not null,
+    run_id varchar,
+    recorded_at timestamp not null
+);
 create table if not exists meta.quarantine (
     feed varchar not null,
     _period date not null,

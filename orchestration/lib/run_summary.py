@@ -6,9 +6,11 @@ import time
 from collections import Counter
 from datetime import date
 
+import dagster as dg
 import duckdb
+from dagster._core.errors import DagsterHomeNotSetError
 
-from orchestration.lib import settings
+from orchestration.lib import feed_absence, settings
 from orchestration.lib.warehouse import connect
 
 
@@ -47,12 +49,14 @@ def _counts() -> list[tuple[str, str, int]]:
 def print_summary(result, elapsed: float, first: date, last: date) -> None:
     materialised = Counter()
     checks = {"passed": [], "failed": []}
+    evaluated: set[str] = set()
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             materialised[event.asset_key.to_user_string()] += 1
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             name = f"{data.asset_key.to_user_string()}:{data.check_name}"
+            evaluated.add(name)
             if data.passed:
                 checks["passed"].append(name)
             else:
@@ -61,6 +65,9 @@ def print_summary(result, elapsed: float, first: date, last: date) -> None:
                     "".join(f"\n      {line}" for line in failures.value.splitlines()) if failures else ""
                 )
                 checks["failed"].append(f"{name} ({data.severity.value.lower()}){detail}")
+    not_run = planned_checks(result.run_id) - evaluated
+    counts = warehouse_counts() if settings.warehouse_path().exists() else None
+    absences = run_absences(result.run_id) if counts is not None else []
 
     print("\n" + "=" * 78)
     print(
@@ -68,12 +75,21 @@ def print_summary(result, elapsed: float, first: date, last: date) -> None:
         f"months {first:%Y-%m} … {last:%Y-%m}"
     )
     print(f"Assets materialised: {len(materialised)}")
-    print(f"Checks: {len(checks['passed'])} passed, {len(checks['failed'])} failed")
+    print(
+        f"Checks: {len(checks['passed'])} passed, {len(checks['failed'])} failed"
+        + (
+            f", {len(not_run)} not run (nothing was loaded to check, or a step before them failed)"
+            if not_run
+            else ""
+        )
+    )
     for name in sorted(checks["failed"]):
         print(f"  ✗ {name}")
-    if settings.warehouse_path().exists():
+    for line in absence_lines(absences):
+        print(line)
+    if counts is not None:
         print("\nRows by table:")
-        for schema, table, rows in warehouse_counts():
+        for schema, table, rows in counts:
             print(f"  {schema + '.' + table:<48} {rows:>12,}")
     if not result.success:
         for event in result.all_events:
@@ -84,6 +100,46 @@ def print_summary(result, elapsed: float, first: date, last: date) -> None:
         print(line)
     print("\nOpen the Dagster UI with `make ui` (http://127.0.0.1:3000).")
     print("=" * 78)
+
+
+def planned_checks(run_id: str) -> set[str]:
+    """`asset:check` for every check the run planned. Dagster records the plan in the instance
+    when the run is created, not among the run's own events."""
+    try:
+        instance = dg.DagsterInstance.get()
+    except DagsterHomeNotSetError:
+        return set()
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
+    ).records
+    return {
+        f"{data.asset_key.to_user_string()}:{data.check_name}"
+        for data in (record.event_log_entry.dagster_event.event_specific_data for record in records)
+    }
+
+
+def run_absences(run_id: str) -> list[feed_absence.Absence]:
+    with connect(read_only=True) as conn:
+        return feed_absence.of_run(conn, run_id)
+
+
+def absence_lines(absences: list[feed_absence.Absence]) -> list[str]:
+    """The feeds the landing folder did not hold, one line each, then months missing from feeds
+    that otherwise arrived (their loads failed)."""
+    lines = []
+    absent = [a for a in absences if a.kind == feed_absence.FEED_ABSENT]
+    if absent:
+        lines.append(
+            f"\nFeeds absent: {len(absent)} (a data gap, not a failure: their raw tables are empty or "
+            "as loaded before, their checks did not run, and the marts built from them are empty or "
+            "provisional; see marts.dq_gap_summary and the gap report)"
+        )
+        lines += [f"  - {a.detail}" for a in absent]
+    missing = [a for a in absences if a.kind == feed_absence.MISSING_MONTH]
+    if missing:
+        lines.append(f"\nMonths missing from feeds that otherwise arrived: {len(missing)} feed(s)")
+        lines += [f"  - {a.detail}" for a in missing]
+    return lines
 
 
 def release_lines() -> list[str]:

@@ -23,6 +23,11 @@ DQ_MARTS = (
 LATEST = "latest.html"
 
 
+def run_label(run_id: str, stamp: str) -> str:
+    """How the pages name the run: the templates say "Run …" themselves."""
+    return f"{run_id[:8]}, {stamp}"
+
+
 @dg.asset(
     key=dg.AssetKey(["reports", "gap_report"]),
     group_name=GROUP,
@@ -39,7 +44,7 @@ def gap_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     out_dir = reports / "gap_report" / stamp
     with connect(read_only=True) as conn:
         pages = render_gap_report(
-            conn, out_dir, run_label=f"run {context.run_id[:8]}, {stamp}", data_docs_index=index
+            conn, out_dir, run_label=run_label(context.run_id, stamp), data_docs_index=index
         )
         gaps = dict(
             conn.execute("select severity, count(*) from marts.dq_gap_summary group by all").fetchall()

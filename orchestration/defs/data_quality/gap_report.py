@@ -5,8 +5,10 @@
 - `index.html` (England): what cannot be trusted, gap counts by kind and feed, a coverage
   heat-map per feed (organisation × month, worst organisations first), failed checks, item
   completeness / DQMI / attribution summaries, and links to the sub-ICB pages and Data Docs;
-- `sub_icb/<code>.html` per sub-ICB location in `marts.dq_gap_summary`: its gaps with messages
-  and the outputs they affect, plus the national gaps that affect every area.
+- `sub_icb/<code>.html` per sub-ICB location: every current one in `marts.dim_sub_icb` that
+  `marts.dim_practice` has a practice in (every current one when no practice is loaded), and
+  any other with a gap in `marts.dq_gap_summary`. A page gives the area's gaps with messages and
+  the outputs they affect, or says it has none, plus the national gaps that affect every area.
 
 Each table is optional: one that is not built yet (or cannot be read) is named as such on the
 page instead of failing the run. Aggregation happens in DuckDB; Python only shapes rows for the
@@ -65,9 +67,11 @@ GAP_KINDS = {
     "unknown_organisation": "Unknown organisation code",
     "volume_anomaly": "Unusual volume",
     "schema_variant_change": "File layout changed",
+    "feed_absent": "Feed absent: no files for the run's months",
 }
 
 FEED_TITLES = {spec.name: spec.title.split(" (")[0] for spec in ALL_FEEDS}
+FEED_CADENCES = {spec.name: spec.cadence for spec in ALL_FEEDS}
 
 
 @dataclass
@@ -108,7 +112,7 @@ def render_gap_report(
             return Section(table, built=True, error=f"{type(error).__name__}: {error}")
 
     gaps = section("gaps", lambda: _gap_overview(conn))
-    sub_icbs = section("gaps", lambda: _sub_icbs(conn))
+    sub_icbs = section("gaps", lambda: _sub_icbs(conn, present))
     checks = section("checks", lambda: _failed_checks(conn, docs["suites"]))
     context = {
         "run_label": run_label,
@@ -264,21 +268,57 @@ def _area_gaps(conn: duckdb.DuckDBPyConnection, code: str) -> dict[str, Any]:
     return {"rows": rows, "total": total, "capped": total > len(rows), "by_kind": _by_kind(conn, code)}
 
 
-def _sub_icbs(conn: duckdb.DuckDBPyConnection) -> list[dict]:
+def _sub_icbs(conn: duckdb.DuckDBPyConnection, present: set[str]) -> list[dict]:
+    """Every area the warehouse holds, with its own gaps counted (none is an answer too).
+
+    The areas are the current sub-ICB locations of `marts.dim_sub_icb` that `marts.dim_practice`
+    places a practice in: the dimension lists all 106, and a page saying "no gaps" for an area
+    whose data were never loaded would be a false all-clear. Without any practice, every current
+    sub-ICB location; areas with a gap of their own always have a page.
+    """
+    areas = "select null::varchar as code, null::varchar as name, null::varchar as icb_code where false"
+    if "marts.dim_sub_icb" in present:
+        held = ""
+        if "marts.dim_practice" in present:
+            held = """
+                and (
+                    sub_icb_location_code in (select sub_icb_location_code from marts.dim_practice)
+                    or not exists (
+                        select 1 from marts.dim_practice where sub_icb_location_code is not null
+                    )
+                )"""
+        areas = f"""
+            select sub_icb_location_code as code, any_value(sub_icb_location_name) as name,
+                any_value(icb_code) as icb_code
+            from marts.dim_sub_icb
+            where is_current {held}
+            group by sub_icb_location_code"""
     rows = _rows(
         conn,
-        """
+        f"""
+        with areas as ({areas}),
+        gaps as (
+            select
+                sub_icb_location_code as code,
+                max(sub_icb_location_name) as name,
+                max(icb_code) as icb_code,
+                count(*) as gaps,
+                count(*) filter (where severity = 'error') as errors,
+                count(distinct feed) as feeds
+            from marts.dq_gap_summary
+            where sub_icb_location_code != 'ENGLAND'
+            group by sub_icb_location_code
+        )
         select
-            sub_icb_location_code as code,
-            max(sub_icb_location_name) as name,
-            max(icb_code) as icb_code,
-            count(*) as gaps,
-            count(*) filter (where severity = 'error') as errors,
-            count(distinct feed) as feeds
-        from marts.dq_gap_summary
-        where sub_icb_location_code != 'ENGLAND'
-        group by sub_icb_location_code
-        order by count(*) filter (where severity = 'error') desc, count(*) desc, sub_icb_location_code
+            code,
+            coalesce(areas.name, gaps.name) as name,
+            coalesce(areas.icb_code, gaps.icb_code) as icb_code,
+            coalesce(gaps.gaps, 0) as gaps,
+            coalesce(gaps.errors, 0) as errors,
+            coalesce(gaps.feeds, 0) as feeds
+        from areas
+        full join gaps using (code)
+        order by coalesce(gaps.errors, 0) desc, coalesce(gaps.gaps, 0) desc, code
         """,
     )
     for row in rows:
@@ -525,6 +565,14 @@ def _untrusted_lines(by_kind: list[dict]) -> list[str]:
         months = _month(row["first_month"])
         if row["last_month"] != row["first_month"]:
             months += f" to {_month(row['last_month'])}"
+        if row["gap_kind"] == "feed_absent":  # one feed, every area: the months are the story
+            affects = f" Affects: {row['outputs']}." if row["outputs"] else ""
+            if FEED_CADENCES.get(row["feed"]) == "snapshot":
+                held = f"held no release of it, so every area's figures for {months} built from it are"
+            else:
+                held = f"held no file of it for {months}, so every area's figures built from it are"
+            lines.append(f"{feed} — feed absent: the landing folder {held} missing or provisional.{affects}")
+            continue
         where = "every area" if row["national"] else _plural(row["areas"], "sub-ICB location")
         absent = (
             f", about {round(row['records_absent']):,} records absent"

@@ -1,7 +1,8 @@
 {#- The gaps that change a number, per area and month and feed, as a short note for the marts
     that show the number (mart_commissioning_summary, mart_ois_indicator). A gap counts when
     data are missing, partial, zero, anomalous, badly coded or unattributable; a late file or a
-    recognised layout change does not change the figures. A gap on a sub-ICB location is also
+    recognised layout change does not change the figures; a feed the landing folder did not hold
+    (feed_absent) makes every figure built from it provisional. A gap on a sub-ICB location is also
     a gap on its ICB and region and on England; a gap on ENGLAND is a gap everywhere. -#}
 with
 
@@ -65,11 +66,19 @@ final as (
         month,
         feed,
         bool_or(
-            gap_kind in ('missing_submission', 'partial_submission', 'zero_submission', 'item_not_in_extract')
+            gap_kind in (
+                'missing_submission', 'partial_submission', 'zero_submission', 'item_not_in_extract',
+                'feed_absent'
+            )
         ) as is_provisional,
+        {#- "feed absent (tariff_apc_prices)", "missing submission (hes_apc RA0)" #}
         string_agg(
-            distinct replace(gap_kind, '_', ' ') || ' (' || feed || ' ' || org_code || ')', '; '
-            order by replace(gap_kind, '_', ' ') || ' (' || feed || ' ' || org_code || ')'
+            distinct replace(gap_kind, '_', ' ') || ' ('
+            || concat_ws(' ', feed, nullif(org_code, feed)) || ')',
+            '; '
+            order by
+                replace(gap_kind, '_', ' ') || ' ('
+                || concat_ws(' ', feed, nullif(org_code, feed)) || ')'
         ) as gaps
     from placed
     group by area_level, area_code, month, feed

@@ -3,11 +3,16 @@
     head (dim_age_sex_cost_weight). Activity that cannot be attributed to a sub-ICB location is
     reported under area_code 'unattributed' so totals reconcile. A number that a data gap
     touches says so (is_provisional, data_gap_note: int_dq_gap_notes): the setting's own feed,
-    or the list sizes and practice map every rate and attribution rests on. -#}
+    the price lists its spend is costed at, or the list sizes and practice map every rate and
+    attribution rests on. -#}
 {%- set levels = [('sub_icb_location', 'sub_icb_location_code'), ('icb', 'icb_code')] %}
+{#- each setting's own feeds: its activity, and the prices and unit costs its spend is costed at
+    (an absent price list leaves the spend unpriced, so it is provisional too) -#}
 {%- set setting_feeds = [
-    ('admitted_care', 'hes_apc'), ('outpatients', 'hes_opa'), ('urgent_and_emergency_care', 'ecds'),
-    ('primary_care_prescribing', 'epd'),
+    ('admitted_care', ['hes_apc', 'tariff_apc_prices', 'ncc_org_unit_costs']),
+    ('outpatients', ['hes_opa', 'tariff_op_attendance_prices', 'ncc_org_unit_costs']),
+    ('urgent_and_emergency_care', ['ecds']),
+    ('primary_care_prescribing', ['epd']),
 ] %}
 with
 
@@ -94,7 +99,7 @@ gap_notes as (
 ),
 
 setting_gaps as (
-    {%- for setting, feed in setting_feeds %}
+    {%- for setting, feeds in setting_feeds %}
         select
             '{{ setting }}' as setting,
             area_level,
@@ -103,7 +108,9 @@ setting_gaps as (
             is_provisional,
             gaps
         from gap_notes
-        where feed in ('{{ feed }}', 'gp_registered_patients', 'gp_practice_map')
+        where
+            feed in ('{{ feeds | join("', '") }}')
+            or feed in ('gp_registered_patients', 'gp_practice_map')
         {%- if not loop.last %}
             union all
         {%- endif %}

@@ -2,7 +2,8 @@
     found by the data-quality marts is placed on the areas it touches — a provider's gap on the
     sub-ICB locations it serves (int_dq_provider_catchment, 5% of its activity or more) with
     the share of its expected volume that is theirs, a practice's gap on the practice's sub-ICB
-    location that month — and gaps of a whole national file on ENGLAND (every area). Each row
+    location that month — and gaps of a whole national file, or of a feed the landing folder
+    did not hold (int_dq_feed_absence), on ENGLAND (every area). Each row
     names the outputs that depend on the gap; the commissioning and outcomes marts carry it as a
     note beside the number. -#}
 {%- set feed_outputs = {
@@ -57,6 +58,10 @@ indicators as (
 
 catalog as (
     select * from {{ source('meta', 'feed_catalog') }}
+),
+
+absent_feeds as (
+    select * from {{ ref('int_dq_feed_absence') }}
 ),
 
 outputs as (
@@ -268,6 +273,30 @@ file_rows as (
     where
         coverage.org_type = 'file'
         and (coverage.status in ('missing', 'late') or coverage.schema_variant_changed)
+        and not exists (
+            {#- an absent feed's months are absence rows below, not missing files #}
+            select 1 from absent_feeds
+            where
+                absent_feeds.feed = coverage.feed
+                and absent_feeds.month = coverage.month
+        )
+),
+
+absence_rows as (
+    {#- a feed the landing folder did not hold: every area, every month it is absent for #}
+    select
+        'ENGLAND' as sub_icb_location_code,
+        absent_feeds.month,
+        absent_feeds.feed,
+        'feed_absent' as gap_kind,
+        absent_feeds.feed as org_code,
+        'error' as severity,
+        null::double as expected_records_absent,
+        coalesce(feed_outputs.affected_outputs, 'the marts built from ' || absent_feeds.feed)
+            as affected_outputs,
+        absent_feeds.message
+    from absent_feeds
+    left join feed_outputs on absent_feeds.feed = feed_outputs.feed
 ),
 
 extract_rows as (
@@ -296,6 +325,8 @@ all_rows as (
     select * from file_rows
     union all
     select * from extract_rows
+    union all
+    select * from absence_rows
 ),
 
 final as (

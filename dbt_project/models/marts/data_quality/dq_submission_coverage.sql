@@ -2,7 +2,8 @@
     organisation expected in it, per month, with a status, never silently absent.
 
     File rows (org_type 'file', one per feed × period): present, missing (a monthly feed's
-    month with no file between its first and latest delivery) or late (arrived more than
+    month with no file between its first and latest delivery, or a month of a run that found
+    none of the feed's files: int_dq_feed_absence) or late (arrived more than
     7 days after the feed's usual lag: the median over its files of the days from the period's
     start to arrival). A change of published layout from the month before is flagged.
 
@@ -29,6 +30,11 @@ catalog as (
 
 practice_map as (
     select * from {{ ref('stg_nhse__practice_map') }}
+),
+
+absent_feeds as (
+    select * from {{ ref('int_dq_feed_absence') }}
+    where feed_cadence = 'monthly'
 ),
 
 delivered_span as (
@@ -111,6 +117,32 @@ file_rows as (
         schema_variant,
         coalesce(schema_variant != previous_schema_variant, false) as schema_variant_changed
     from files
+),
+
+absent_file_rows as (
+    {#- a monthly feed the landing folder did not hold: every month of the run is missing #}
+    select
+        feed,
+        'file' as org_type,
+        feed as org_code,
+        month,
+        0::bigint as records,
+        null::double as usual_records,
+        null::double as share_of_usual,
+        'missing' as status,
+        message as status_reason,
+        null::timestamp as received_at,
+        null::integer as lag_days,
+        null::double as usual_lag_days,
+        null::varchar as schema_variant,
+        false as schema_variant_changed
+    from absent_feeds
+    where not exists (
+        select 1 from file_months
+        where
+            file_months.feed = absent_feeds.feed
+            and file_months.month = absent_feeds.month
+    )
 ),
 
 delivered_months as (
@@ -246,6 +278,8 @@ org_rows as (
 
 final as (
     select * from file_rows
+    union all
+    select * from absent_file_rows
     union all
     select * from org_rows
 )
