@@ -70,9 +70,10 @@ format: install
 	cd dbt_project && ../$(BIN)/sqlfluff fix models macros tests --processes 2
 	cd orchestration/stats && ../../$(BIN)/sqlfluff fix stats.sql
 
-## The Dagster UI on http://127.0.0.1:3000
+## The Dagster UI on http://127.0.0.1:$(UI_PORT), on the Dagster home `make run` records in; Ctrl-C stops it.
+UI_PORT ?= 3000
 ui: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	@exec $(BIN)/python -m orchestration.ui --port $(UI_PORT)
 
 ## The dbt docs of every model with the warehouse's column types, served on http://127.0.0.1:8080
 ## (dbt_project/target/static_index.html is the same docs as one page that opens without a server).

@@ -92,6 +92,11 @@ def feed_schedule(spec: FeedSpec, job: dg.UnresolvedAssetJobDefinition) -> dg.Sc
                 f"{spec.name}: the release of {released} covers {month:%Y-%m}, "
                 f"before the first partition ({first_month:%Y-%m})"
             )
+        if not MONTHLY.has_partition_key(month.isoformat()):
+            return dg.SkipReason(
+                f"{spec.name}: {month:%Y-%m} is after the partitions' last month (the calendar ends "
+                "with the shipped sample; set PARTITIONS_END or point LANDING_DIR at your feeds)"
+            )
         return dg.RunRequest(partition_key=month.isoformat(), run_key=f"{spec.name}-{month:%Y-%m}")
 
     return _schedule

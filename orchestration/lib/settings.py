@@ -16,6 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 SEEDS_DIR = REPO_ROOT / "seeds"
+SAMPLE_LANDING_DIR = SEEDS_DIR / "landing"  # the shipped sample, in the publishers' formats
 
 WAREHOUSE_ENV = "WAREHOUSE_PATH"
 LANDING_ENV = "LANDING_DIR"
