@@ -99,6 +99,9 @@ def _commissioner(sub: geography.SubIcb, predecessor: str, month: date) -> tuple
     return sub.code, sub.name, sub.ons_code
 
 
+RECORD_WEIGHT = 5  # progress steps per month of a record-level writer
+
+
 def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
     """Write the landing files and the manifest; return the manifest."""
     rng = np.random.default_rng(plan.seed)
@@ -191,8 +194,22 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
     # ---- monthly feeds -------------------------------------------------------------------
     base = p["list_size"].copy()
     step_index = list(p["code"]).index(step_practice) if gaps else -1
-    iterator = tqdm(enumerate(months), total=len(months), desc=f"{plan.scale} months", disable=not progress)
-    for index, month in iterator:
+    # One bar over the whole generation, weighted by the work: a list-size month is 1 step, each
+    # reference section 1, each record-level writer (most of a national run) 5 per month.
+    record_writers = (
+        ("hospital activity", hospital_activity.write_hospital_activity),
+        ("urgent care", urgent_care.write_urgent_care),
+        ("cost", cost.write_cost),
+        ("prescribing", prescribing.write_prescribing),
+    )
+    reference_steps = 2 + (5 if len(months) >= 3 else 0)
+    bar = tqdm(
+        total=len(months) + reference_steps + RECORD_WEIGHT * len(months) * len(record_writers),
+        desc=f"{plan.scale}: list sizes",
+        unit="step",
+        disable=not progress,
+    )
+    for index, month in enumerate(months):
         sizes = population.list_sizes(base, p["growth"], index, rng)
         if gaps and month >= step_month:
             sizes[step_index] = int(sizes[step_index] * 1.45)
@@ -301,8 +318,10 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
             writers.quin_age_csv(month, q_variant, q_codes, q_post, q_counts, q_comm, q_ons),
         )
         receive(GP_REGISTERED_PATIENTS.name, month, quin_path, 14)
+        bar.update(1)
 
     # ---- ODS snapshots: epraccur quarterly, eccg at each geography change -----------------
+    bar.set_description(f"{plan.scale}: ODS")
     releases = [m for m in months if m.month in (1, 4, 7, 10)] or months[:1]
     for release in releases:
         rows = []
@@ -428,8 +447,10 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
         writers.write_zip(path, "eccg.csv", writers.ods_csv(rows))
         receive(ECCG.name, release, path, 5)
 
+    bar.update(2)
     # ---- public health: Fingertips releases (after every other feed, so their bytes are stable) ----
     if len(months) >= 3:
+        bar.set_description(f"{plan.scale}: public health, survey, population, FFT")
         planted: list[tuple[str, str, str, str]] = []
         public_health.write_fingertips(geo, by_code, rng, out, months, planted, receive)
         gaps += [
@@ -456,18 +477,17 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
             Gap(kind, fft.FFT_INPATIENT.name, period, code, detail)
             for kind, code, period, detail in fft.write_fft(geo, rng, out, months, receive)
         ]
+        bar.update(5)
     # ---- Record-level activity, cost and prescribing, for any number of months: each feed draws
     # from its own random stream (activity_base.feed_rng), so none disturbs another feed's bytes --
-    for writer in (
-        hospital_activity.write_hospital_activity,
-        urgent_care.write_urgent_care,
-        cost.write_cost,
-        prescribing.write_prescribing,
-    ):
+    for label, writer in record_writers:
+        bar.set_description(f"{plan.scale}: {label}")
         gaps += [
             Gap(kind, feed, period, code, detail)
             for kind, feed, code, period, detail in writer(geo, plan.seed, out, months, receive, plan.scale)
         ]
+        bar.update(RECORD_WEIGHT * len(months))
+    bar.close()
 
     manifest = {
         "generator_version": GENERATOR_VERSION,
