@@ -60,12 +60,25 @@ def freshness_check(spec: FeedSpec) -> dg.AssetChecksDefinition:
                 if table_exists(conn, "meta", "load_log")
                 else (None, None)
             )
+            absent = (
+                row[0] is None
+                and table_exists(conn, "meta", "feed_absence")
+                and conn.execute(
+                    "select landing_folder from meta.feed_absence where feed = ? and kind = 'feed_absent' "
+                    "order by recorded_at desc limit 1",
+                    [spec.name],
+                ).fetchall()
+            )
         passed, severity, age = judge(spec, row[0], now)
+        if absent:  # a feed this warehouse does not hold: a data gap, reported, not an outage
+            severity = "warn"
         return dg.AssetCheckResult(
             passed=passed,
             severity=dg.AssetCheckSeverity.ERROR if severity == "error" else dg.AssetCheckSeverity.WARN,
             description=(
-                "never loaded"
+                f"never delivered: no file in {absent[0][0]} (a data gap in meta.feed_absence)"
+                if absent
+                else "never loaded"
                 if age is None
                 else f"last loaded {age:.0f} days ago (warn after {warn_days}, error after {error_days})"
             ),

@@ -96,6 +96,8 @@ def print_summary(result, elapsed: float, first: date, last: date) -> None:
             if event.event_type_value == "STEP_FAILURE":
                 print(f"\nStep failed: {event.step_key}\n{event.event_specific_data.error.message}")
     print()
+    for line in report_lines(result):
+        print(line)
     for line in release_lines():
         print(line)
     print("\nOpen the Dagster UI with `make ui` (http://127.0.0.1:3000).")
@@ -140,6 +142,20 @@ def absence_lines(absences: list[feed_absence.Absence]) -> list[str]:
         lines.append(f"\nMonths missing from feeds that otherwise arrived: {len(missing)} feed(s)")
         lines += [f"  - {a.detail}" for a in missing]
     return lines
+
+
+def report_lines(result) -> list[str]:
+    """Where this run's gap report and GX Data Docs are (static pages, open from the folder)."""
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key.to_user_string() == (
+            "reports/gap_report"
+        ):
+            metadata = event.event_specific_data.materialization.metadata
+            lines = [f"Gap report: {metadata['report'].value} ({metadata['pages'].value} pages)"]
+            if "data_docs" in metadata and metadata["data_docs"].value != "not built":
+                lines.append(f"  validation results (GX Data Docs): {metadata['data_docs'].value}")
+            return lines
+    return ["No gap report was written by this run (a step before it failed)."]
 
 
 def release_lines() -> list[str]:

@@ -60,6 +60,11 @@ def test_a_landing_folder_of_some_feeds_runs_builds_the_marts_and_reports_the_ot
         assert out.count(expected + "\n") == 1, expected
     assert re.search(r"Checks: \d+ passed, \d+ failed, \d+ not run", out)
     assert "Published release" in out
+    # an absent feed's freshness is a warning naming the gap, never an error-level outage
+    for feed in absent:
+        if feed != "iod_file7":  # irregular: no freshness check
+            assert f"  ✗ raw/{feed}:freshness (warn)" in out, feed
+            assert f"  ✗ raw/{feed}:freshness (error)" not in out, feed
 
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as conn:
         gaps = conn.execute(

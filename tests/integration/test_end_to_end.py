@@ -7,6 +7,7 @@ cross the July 2022 switch from CCGs to sub-ICB locations (the `e2e_workspace` o
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -74,6 +75,16 @@ def test_the_main_job_builds_every_mart_for_the_landed_months(first_run):
     assert snap["dims"][1] == 106 + 142  # every current sub-ICB code and every merged CCG code
     assert snap["dims"][2] == 42
     assert "marts.fct_registered_population" in result.stdout  # rows per mart are reported
+    # quiet: one line per step, not Dagster's and dbt's event stream (that is in the log file)
+    lines = result.stdout.splitlines()
+    assert len(lines) < 200, len(lines)
+    assert not [line for line in lines if " - DEBUG - " in line or "START test" in line]
+    dbt_line = r"^\[ *\d+\] ok +dbt_models +\d+\.\d s +\d+ assets +checks \d+ passed"
+    assert re.search(dbt_line, result.stdout, re.M)
+    (log,) = re.findall(r"^Full log: +(\S+)$", result.stdout, re.M)
+    assert "STEP_SUCCESS" in Path(log).read_text()  # the full event log is kept
+    (report,) = re.findall(r"^Gap report: (\S+) \((\d+) pages\)$", result.stdout, re.M)
+    assert Path(report[0]).is_file() and int(report[1]) >= 13
 
 
 def test_population_is_attributed_across_the_ccg_to_sub_icb_switch(workspace, first_run):
