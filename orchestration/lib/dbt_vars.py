@@ -64,5 +64,8 @@ def months_between(first: date, last: date) -> list[date]:
 
 
 def dbt_build_args(*, full_refresh: bool = False) -> list[str]:
-    """`dbt build` arguments."""
-    return ["build", "--full-refresh"] if full_refresh else ["build"]
+    """`dbt build` arguments: every model, seed and data test. Not the unit tests: they test the
+    SQL on fixtures, not the data, so `make test` runs them (tests/integration/test_end_to_end.py)
+    and a run of the pipeline does not pay for them again."""
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    return [*args, "--full-refresh"] if full_refresh else args

@@ -62,6 +62,6 @@ def test_months_between_includes_both_ends_and_crosses_years():
     ]
 
 
-def test_dbt_build_args_full_refresh_only_when_asked():
-    assert dbt_build_args(full_refresh=True) == ["build", "--full-refresh"]
-    assert dbt_build_args() == ["build"]
+def test_dbt_build_args_leave_unit_tests_to_make_test_and_full_refresh_only_when_asked():
+    assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test"]
+    assert dbt_build_args(full_refresh=True) == [*dbt_build_args(), "--full-refresh"]

@@ -2,6 +2,8 @@
 location the release holds (orchestration/share/package.py). Their check re-reads every shared
 file and fails on anything the disclosure rules would not let out."""
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
@@ -15,6 +17,7 @@ from orchestration.release.store import RELEASE_CATALOG, ReleaseStore
 from orchestration.share.package import NothingToShare, build_package, scan_package
 
 KEY = dg.AssetKey(["share", "packages"])
+WORKERS = os.cpu_count() or 1
 
 
 def release_scopes(store: ReleaseStore, wanted: list[str]) -> list[str]:
@@ -53,13 +56,21 @@ def data_packages(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     manifest = tables.load_manifest(Path(dbt_project.manifest_path))
     store = ReleaseStore(settings.publish_dir())
     built, nothing, log = [], [], context.log.debug
-    for scope in release_scopes(store, settings.share_scopes()):
+
+    def _build(scope: str):
         try:
-            package = build_package(
+            return build_package(
                 store=store, manifest=manifest, scope_text=scope, out_root=settings.share_dir(), log=log
             )
         except NothingToShare as exc:
-            nothing.append(f"{scope}: {exc}")
+            return f"{scope}: {exc}"
+
+    # Packages are independent and DuckDB releases the GIL while it works: one per core at once.
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        results = list(pool.map(_build, release_scopes(store, settings.share_scopes())))
+    for package in results:
+        if isinstance(package, str):
+            nothing.append(package)
             continue
         built.append(package)
         context.log.info(
@@ -87,8 +98,10 @@ def packages_disclose_nothing() -> dg.AssetCheckResult:
     built = sorted(folder.iterdir()) if folder.is_dir() else []
     packages = [p for p in built if p.is_dir() and not p.name.startswith(".")]
     catalog = store.current_dir() / RELEASE_CATALOG
-    for package in packages:
-        problems += [f"{package.name}: {p}" for p in scan_package(package, manifest, catalog)]
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        found = pool.map(lambda package: scan_package(package, manifest, catalog), packages)
+        for package, package_problems in zip(packages, found, strict=True):
+            problems += [f"{package.name}: {p}" for p in package_problems]
     return dg.AssetCheckResult(
         passed=not problems and bool(packages),
         metadata={
