@@ -63,7 +63,7 @@ test: install $(CHROMIUM) $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manife
 	$(BIN)/ruff format --check .
 	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests --processes 2
 	cd orchestration/stats && ../../$(BIN)/sqlfluff lint stats.sql
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=15
 
 format: install
 	$(BIN)/ruff format .

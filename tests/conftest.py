@@ -42,6 +42,9 @@ def dbt_manifest():
     sources = [
         p for folder in ("models", "macros", "tests") for p in (project / folder).rglob("*") if p.is_file()
     ] + [project / "dbt_project.yml", *(REPO_ROOT / "seeds" / "reference").glob("*")]
-    if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
-        dbt = Path(sys.executable).parent / "dbt"
-        subprocess.run([str(dbt), "parse", "--quiet", "--profiles-dir", "."], cwd=project, check=True)
+    from filelock import FileLock
+
+    with FileLock(str(project / "target.parse.lock")):  # pytest-xdist workers: one parses
+        if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
+            dbt = Path(sys.executable).parent / "dbt"
+            subprocess.run([str(dbt), "parse", "--quiet", "--profiles-dir", "."], cwd=project, check=True)

@@ -18,6 +18,8 @@ import pytest
 
 from tests.helpers import SAMPLE, run_all, run_all_env, text
 
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("absent_feeds")]  # its own run: one worker
+
 HELD_MONTHLY = ("hes_apc", "gp_registered_patients", "gp_practice_map")
 HELD_SNAPSHOTS = ("ods_epraccur", "ods_eccg")
 MONTHS = ("2022-05", "2022-06", "2022-07")

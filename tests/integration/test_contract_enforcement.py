@@ -21,7 +21,7 @@ DBT = Path(sys.executable).parent / "dbt"
 MODEL = Path("models/marts/reference/dim_region.sql")
 SELECTED = "        region_name,\n        ons_region_code\n"
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("sample")]  # one worker: conftest.py
 
 
 @pytest.fixture

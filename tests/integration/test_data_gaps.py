@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers import SAMPLE, dump_dom, text
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("sample")]  # one worker: conftest.py
 
 # The kinds, and the generator's planted kinds under each.
 KINDS = {

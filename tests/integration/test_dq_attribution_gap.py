@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import SAMPLE
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("sample")]  # one worker: conftest.py
 
 REASON_OF_KIND = {
     "default_code": "default_practice_code",

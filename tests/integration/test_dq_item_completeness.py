@@ -17,7 +17,7 @@ import pytest
 
 from tests.helpers import SAMPLE
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("sample")]  # one worker: conftest.py
 
 GAPS = json.loads((SAMPLE / "_manifest.json").read_text())["gaps"]
 DEFAULT_PRACTICES = ("V81997", "V81998", "V81999")

@@ -20,7 +20,7 @@ import pytest
 from orchestration.release.store import ReleaseStore
 from tests.helpers import REPO_ROOT, SAMPLE, run_all
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e_workspace")]  # one worker: conftest.py
 MONTHS = ("2022-05", "2022-06", "2022-07")
 
 

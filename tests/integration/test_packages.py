@@ -29,7 +29,7 @@ from orchestration.share.package import (
 )
 from tests.helpers import REPO_ROOT, run_all_env
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("sample")]  # one worker: conftest.py
 MANIFEST = REPO_ROOT / "dbt_project" / "target" / "manifest.json"
 
 

@@ -22,6 +22,8 @@ from orchestration.release.store import ReleaseStore
 from tests.helpers import REPO_ROOT, SAMPLE, run_all, run_all_env
 
 pytestmark = pytest.mark.e2e
+# The first two read the e2e workspace, which test_end_to_end changes: on the same worker.
+E2E_WORKSPACE = pytest.mark.xdist_group("e2e_workspace")
 DBT_MANIFEST = REPO_ROOT / "dbt_project" / "target" / "manifest.json"
 
 
@@ -30,6 +32,7 @@ def _open_tables() -> set[str]:
     return {t.relation for t in tables if t.access == published.OPEN}
 
 
+@E2E_WORKSPACE
 def test_the_main_job_publishes_every_open_table_with_the_warehouse_counts(e2e_workspace, e2e_first_run):
     root, _, _ = e2e_workspace
     store = ReleaseStore(root / "published")
@@ -72,6 +75,7 @@ def test_the_main_job_publishes_every_open_table_with_the_warehouse_counts(e2e_w
     assert "release/published:" not in out  # no release check among the failed ones
 
 
+@E2E_WORKSPACE
 def test_real_clients_read_the_release_as_the_warehouse_holds_it(e2e_workspace, e2e_first_run):
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
@@ -124,8 +128,10 @@ def _observations(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
+@pytest.mark.xdist_group("readers")  # on a copy: any worker
 def test_readers_never_collide_with_a_run_that_loads_and_publishes_a_new_month(e2e_first_run, tmp_path):
-    root = e2e_first_run.pristine
+    root = tmp_path / "workspace"  # a copy of the first run's workspace: this test loads a month into it
+    shutil.copytree(e2e_first_run.pristine, root)
     env = run_all_env(root, root / "landing")
     publish = subprocess.run(
         [sys.executable, "-m", "orchestration.release"],
