@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import html
 import shutil
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -62,15 +63,22 @@ def loaded(tmp_path_factory):
     root = tmp_path_factory.mktemp("absent")
     landing = _landing(root)
     warehouse = root / "warehouse.duckdb"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LANDING_DIR", str(landing))
-        patch.setenv("WAREHOUSE_PATH", str(warehouse))
-        patch.setenv("REPORTS_DIR", str(root / "reports"))
+    with _environment(landing, warehouse, root / "reports"):
         instance = dg.DagsterInstance.ephemeral()
         result = _materialize(
             [fft_ae, iod_file7, gp_practice_map, ods_epraccur, stand_in], warehouse, instance, *MONTHS[::2]
         )
         yield result, instance, warehouse, landing
+
+
+@contextmanager
+def _environment(landing: Path, warehouse: Path, reports: Path):
+    """The settings a run reads, pointed at this test's folders."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LANDING_DIR", str(landing))
+        patch.setenv("WAREHOUSE_PATH", str(warehouse))
+        patch.setenv("REPORTS_DIR", str(reports))
+        yield
 
 
 def _query(warehouse: Path, sql: str) -> list[tuple]:
@@ -208,10 +216,7 @@ def test_files_for_other_months_only_are_an_absence_for_the_run_s_window(tmp_pat
     """A CSU's older files are in the folder, none for this run's months: a gap, not a failure."""
     landing = _landing(tmp_path, practice_map_months=("2022-01", "2022-02"))
     warehouse = tmp_path / "warehouse.duckdb"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LANDING_DIR", str(landing))
-        patch.setenv("WAREHOUSE_PATH", str(warehouse))
-        patch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    with _environment(landing, warehouse, tmp_path / "reports"):
         result = _materialize(
             [gp_practice_map], warehouse, dg.DagsterInstance.ephemeral(), "2022-05", "2022-06"
         )
@@ -231,10 +236,7 @@ def test_files_for_other_months_only_are_an_absence_for_the_run_s_window(tmp_pat
 def test_a_month_missing_among_months_that_arrived_still_fails_and_is_recorded(tmp_path):
     landing = _landing(tmp_path, practice_map_months=("2022-05", "2022-07"))
     warehouse = tmp_path / "warehouse.duckdb"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LANDING_DIR", str(landing))
-        patch.setenv("WAREHOUSE_PATH", str(warehouse))
-        patch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    with _environment(landing, warehouse, tmp_path / "reports"):
         instance = dg.DagsterInstance.ephemeral()
         result = _materialize([gp_practice_map, stand_in], warehouse, instance, "2022-05", "2022-07")
     assert not result.success
@@ -260,10 +262,7 @@ def test_a_month_missing_among_months_that_arrived_still_fails_and_is_recorded(t
 def test_a_snapshot_release_loaded_before_is_kept_when_the_folder_is_emptied(tmp_path):
     landing = _landing(tmp_path)
     warehouse = tmp_path / "warehouse.duckdb"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LANDING_DIR", str(landing))
-        patch.setenv("WAREHOUSE_PATH", str(warehouse))
-        patch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    with _environment(landing, warehouse, tmp_path / "reports"):
         instance = dg.DagsterInstance.ephemeral()
         assert _materialize([ods_epraccur], warehouse, instance, "2022-05", "2022-05").success
         shutil.rmtree(landing / "ods_epraccur")
