@@ -15,7 +15,7 @@ from pathlib import Path
 
 from orchestration.lib import settings
 from orchestration.lib.feed_spec import FeedSpec
-from orchestration.lib.loader import MissingSubmission
+from orchestration.lib.load_errors import MissingSubmission
 
 PERIOD_FOLDER = re.compile(r"^(\d{4})-(\d{2})$")
 

@@ -36,7 +36,15 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib import faults
 from orchestration.lib.feed_spec import FeedSpec, SchemaVariant
+from orchestration.lib.load_errors import (  # callers also catch them from here
+    EmptyFeedFile,
+    FeedLoadError,
+    MissingSubmission,
+    TooManyRejectedRows,
+    UnknownSchemaVariant,
+)
 from orchestration.lib.receipts import received_at
 
 META_DDL = """
@@ -100,26 +108,6 @@ create table if not exists meta.quarantine (
     quarantined_at timestamp not null
 );
 """
-
-
-class FeedLoadError(Exception):
-    """A landing file could not be loaded; the message says which file and why."""
-
-
-class UnknownSchemaVariant(FeedLoadError):
-    pass
-
-
-class EmptyFeedFile(FeedLoadError):
-    pass
-
-
-class TooManyRejectedRows(FeedLoadError):
-    pass
-
-
-class MissingSubmission(FeedLoadError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -474,6 +462,7 @@ def load_period(
         hashing = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256"))
         digests = [hashing.submit(sha256_of, Path(path)) for path in files]  # while DuckDB reads
         tags = []
+        faults.checkpoint("load_read")
         for index, path in enumerate(files):
             csv_path = stack.enter_context(readable_csv(path, spec))
             variant = detect_variant(spec, path, csv_path)
@@ -526,6 +515,7 @@ def load_period(
         )
 
     canonical = ", ".join(c.name for c in spec.columns)
+    faults.checkpoint("load_commit")
     conn.execute("begin transaction")
     try:
         conn.execute(f"delete from {spec.raw_table} where _period = ?", [period])
@@ -566,6 +556,7 @@ def load_period(
                     item.received_at,
                 ],
             )
+        faults.checkpoint("load_before_commit")
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")

@@ -1,0 +1,27 @@
+"""Why a landing file was not loaded: one exception class per kind of refusal.
+
+Every message names the file (and, where it matters, the feed, the month, the column or the
+line) and what was expected, so the person who receives it can act without reading code.
+"""
+
+from __future__ import annotations
+
+
+class FeedLoadError(Exception):
+    """A landing file could not be loaded; the message says which file and why."""
+
+
+class UnknownSchemaVariant(FeedLoadError):
+    """The header is none of the feed's known layouts."""
+
+
+class EmptyFeedFile(FeedLoadError):
+    """0 bytes, or a header with no data rows."""
+
+
+class TooManyRejectedRows(FeedLoadError):
+    """More of the file could not be read or typed than the feed allows."""
+
+
+class MissingSubmission(FeedLoadError):
+    """No file for a month that was expected."""
