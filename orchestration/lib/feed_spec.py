@@ -247,6 +247,9 @@ class FeedSpec:
     period_column: str | None = None
     # Above this share of quarantined rows the load is refused and the last good data kept.
     max_quarantine_share: float = 0.5
+    # A re-delivery with fewer good rows than this share of the delivery it replaces is refused
+    # (loader._refuse_if_shrunk); ACCEPT_SMALLER_DELIVERY lets a real withdrawal through.
+    min_redelivery_share: float = 0.5
     description: str = ""
     grain: tuple[str, ...] = field(default_factory=tuple)
     # When the publisher releases the feed and which period a release covers: the feed's schedule

@@ -11,6 +11,7 @@ is reported as an asset check; error-severity checks are blocking, so downstream
 build on a broken load.
 """
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import date
 
@@ -27,6 +28,9 @@ from orchestration.lib.partitions import MONTHLY
 from orchestration.lib.warehouse import WRITER_POOL, connect
 
 DATA_DOCS_DIR = "data_docs"
+# Staged rows switched in (and judged) together: a backfill of a small feed is one transaction
+# and one judgement; a national EPD backfill switches every month or two, bounding temp storage.
+STAGED_ROWS_PER_SWITCH = 20_000_000
 
 
 def check_name(suite: validation.SuiteFile) -> str:
@@ -66,17 +70,61 @@ def suite_check_result(outcome: validation.SuiteOutcome, key: dg.AssetKey) -> dg
     )
 
 
+def blocking_judge(spec: FeedSpec) -> loader.Judge:
+    """The feed's error-severity suites, run on the writer's connection inside the switch's
+    transaction: they judge the month as the warehouse would hold it, before it is committed."""
+    suites = [suite for suite in validation.suite_files(spec.name) if suite.severity == "error"]
+
+    def judge(conn: duckdb.DuckDBPyConnection, first: date | None, last: date | None):
+        outcomes = [validation.run_suite(conn, suite, first, last) for suite in suites]
+        return not any(o.failed and o.severity == "error" for o in outcomes), outcomes
+
+    return judge
+
+
+def merged_judgements(committed: loader.CommitOutcome) -> dict[str, validation.SuiteOutcome]:
+    """One outcome per blocking suite from every judgement of a load (one per batch, or one per
+    month once a batch was refused); a refused month's failures say which month they are."""
+    merged: dict[str, validation.SuiteOutcome] = {}
+    for first, _last, outcomes in committed.judgements:
+        for outcome in outcomes:
+            refused = first in committed.refused
+            failed = [
+                dataclasses.replace(f, why=f"{first:%Y-%m} refused, previous data kept: {f.why}")
+                if refused and first
+                else f
+                for f in outcome.failed
+            ]
+            held = merged.get(outcome.suite.name)
+            if held is None:
+                merged[outcome.suite.name] = dataclasses.replace(outcome, failed=failed)
+                continue
+            held.rows_validated += outcome.rows_validated
+            held.failed += failed
+            if failed and (held.gx_result is None or held.gx_result.success):
+                held.gx_result = outcome.gx_result
+    return merged
+
+
 def _validate(
-    spec: FeedSpec, key: dg.AssetKey, database: str, first: date | None, last: date | None
+    spec: FeedSpec,
+    key: dg.AssetKey,
+    database: str,
+    first: date | None,
+    last: date | None,
+    judged: dict[str, validation.SuiteOutcome] | None = None,
 ) -> Iterator[dg.AssetCheckResult]:
-    """Run the feed's suites read-only, then keep each outcome in `meta.validation_result`
-    (the gap report lists the failed ones) and for the GX Data Docs, and report it as an asset
-    check."""
+    """Report every suite of the feed: the blocking ones as they judged the staged months before
+    the switch (`judged`), the others run read-only on what was committed. Each outcome is kept
+    in `meta.validation_result` (the gap report lists the failed ones) and for the GX Data
+    Docs."""
     from pathlib import Path
 
+    judged = judged or {}
+    suites = validation.suite_files(spec.name)
     with connect(Path(database), read_only=True) as conn:
         outcomes = [
-            validation.run_suite(conn, suite, first, last) for suite in validation.suite_files(spec.name)
+            judged.get(suite.name) or validation.run_suite(conn, suite, first, last) for suite in suites
         ]
     with connect(Path(database)) as conn:
         record_outcomes(conn, outcomes, first, last)
@@ -233,27 +281,51 @@ def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] =
                 metadata["months_held_from_earlier_loads"] = len(months) - len(absent)
                 yield from _no_checks(context, spec, key, metadata, f"feed absent ({detail})")
                 return
-        results, missing, missing_months = [], [], []
+        missing, missing_months, committed = [], [], loader.CommitOutcome()
+        judge = blocking_judge(spec)
         with duckdb.get_connection() as conn:
-            for index, month in enumerate(months, start=1):
-                try:
-                    found = landing.files_for_period(spec, month)
-                except loader.MissingSubmission as exc:
-                    missing.append(str(exc))
-                    missing_months.append(month)
-                    continue
-                result = loader.load_period(conn, spec, month, found.files)
-                results.append(result)
-                context.log.info(
-                    f"[{index}/{len(months)}] {spec.name} {month:%Y-%m}: {result.rows_loaded:,} rows "
-                    f"loaded, {result.rows_quarantined:,} quarantined ({', '.join(result.variants)})"
-                    + (f"; superseded {[p.name for p in found.superseded]}" if found.superseded else "")
-                )
+            staged: list[loader.StagedPeriod] = []
+
+            def switch() -> None:
+                done = loader.commit_periods(conn, staged, judge)
+                committed.loaded.extend(done.loaded)
+                committed.refused.update(done.refused)
+                committed.judgements.extend(done.judgements)
+                for result in done.loaded:
+                    context.log.info(
+                        f"{spec.name} {result.period:%Y-%m}: {result.rows_loaded:,} rows loaded, "
+                        f"{result.rows_quarantined:,} quarantined ({', '.join(result.variants)})"
+                    )
+                for month in done.refused:
+                    context.log.error(
+                        f"{spec.name} {month:%Y-%m}: refused by the blocking checks; the previous "
+                        "data for the month are kept"
+                    )
+                staged.clear()
+
+            try:
+                for index, month in enumerate(months, start=1):
+                    try:
+                        found = landing.files_for_period(spec, month)
+                    except loader.MissingSubmission as exc:
+                        missing.append(str(exc))
+                        missing_months.append(month)
+                        continue
+                    staged.append(loader.stage_period(conn, spec, month, found.files))
+                    context.log.info(
+                        f"[{index}/{len(months)}] {spec.name} {month:%Y-%m}: {staged[-1].rows_good:,} "
+                        f"rows read, {staged[-1].rows_bad:,} refused"
+                        + (f"; superseded {[p.name for p in found.superseded]}" if found.superseded else "")
+                    )
+                    if sum(s.rows_good for s in staged) >= STAGED_ROWS_PER_SWITCH:
+                        switch()
+            finally:  # the months read before a failure still load; the failure is then raised
+                switch()
             # A month missing among months that arrived is most likely misfiled or misnamed: the
             # load fails (as it always has) so someone looks, and the gap is recorded either way.
             detail = (
                 f"{spec.name}: no file for {', '.join(f'{m:%Y-%m}' for m in missing_months)} in {folder}, "
-                f"though {len(results)} other month(s) of the run arrived; the load failed"
+                f"though {len(committed.loaded)} other month(s) of the run arrived; the load failed"
                 if missing_months
                 else ""
             )
@@ -262,13 +334,18 @@ def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] =
             )
         if missing:
             raise loader.MissingSubmission(
-                f"{len(missing)} month(s) have no file; the {len(results)} that do were loaded:\n"
+                f"{len(missing)} month(s) have no file; the {len(committed.loaded)} that do were loaded:\n"
                 + "\n".join(missing)
             )
-        metadata = _load_metadata(results)
+        metadata = _load_metadata(committed.loaded)
         metadata["months_before_first_delivery"] = len(before)
+        metadata["months_refused"] = dg.MetadataValue.text(
+            ", ".join(f"{m:%Y-%m}" for m in committed.refused) or "none"
+        )
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
-        yield from _validate(spec, key, duckdb.database, window_months[0], window_months[-1])
+        yield from _validate(
+            spec, key, duckdb.database, window_months[0], window_months[-1], merged_judgements(committed)
+        )
 
     return _asset
 
@@ -316,21 +393,32 @@ def snapshot_feed_asset(spec: FeedSpec, group: str) -> dg.AssetsDefinition:
                     "select _period, sha256 from meta.load_log where feed = ?", [spec.name]
                 ).fetchall()
             }
+            staged = []
             for period in periods:
                 found = landing.files_for_period(spec, period)
                 if all((period, loader.sha256_of(p)) in loaded for p in found.files):
                     unchanged += 1
                     continue
-                result = loader.load_period(conn, spec, period, found.files)
-                results.append(result)
+                staged.append(loader.stage_period(conn, spec, period, found.files))
+            committed = loader.commit_periods(conn, staged, blocking_judge(spec), windowed=False)
+            results = committed.loaded
+            for result in results:
                 context.log.info(
-                    f"{spec.name} release {period:%Y-%m}: {result.rows_loaded:,} rows loaded, "
+                    f"{spec.name} release {result.period:%Y-%m}: {result.rows_loaded:,} rows loaded, "
                     f"{result.rows_quarantined:,} quarantined"
+                )
+            for period in committed.refused:
+                context.log.error(
+                    f"{spec.name} release {period:%Y-%m}: refused by the blocking checks; the releases "
+                    "loaded before are kept"
                 )
         metadata = _load_metadata(results)
         metadata["releases_unchanged"] = unchanged
         metadata["latest_release"] = dg.MetadataValue.text(f"{max([*periods, *held]):%Y-%m}")
+        metadata["releases_refused"] = dg.MetadataValue.text(
+            ", ".join(f"{p:%Y-%m}" for p in committed.refused) or "none"
+        )
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
-        yield from _validate(spec, key, duckdb.database, None, None)
+        yield from _validate(spec, key, duckdb.database, None, None, merged_judgements(committed))
 
     return _asset

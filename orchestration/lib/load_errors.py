@@ -25,3 +25,15 @@ class TooManyRejectedRows(FeedLoadError):
 
 class MissingSubmission(FeedLoadError):
     """No file for a month that was expected."""
+
+
+class TruncatedFile(FeedLoadError):
+    """The file ends mid-record: cut short in transfer."""
+
+
+class ShrunkDelivery(FeedLoadError):
+    """A re-delivery far smaller than the delivery it would replace."""
+
+
+class DeliveryRefused(FeedLoadError):
+    """The feed's blocking checks refused the staged month; the previous data stay."""

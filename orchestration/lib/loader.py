@@ -22,27 +22,32 @@ from a temporary extraction.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from orchestration.lib import faults
+from orchestration.lib import faults, settings
 from orchestration.lib.feed_spec import FeedSpec, SchemaVariant
 from orchestration.lib.load_errors import (  # callers also catch them from here
+    DeliveryRefused,
     EmptyFeedFile,
     FeedLoadError,
     MissingSubmission,
+    ShrunkDelivery,
     TooManyRejectedRows,
+    TruncatedFile,
     UnknownSchemaVariant,
 )
 from orchestration.lib.receipts import received_at
@@ -350,30 +355,91 @@ def _read_with_encoding(
     variant: SchemaVariant,
     csv_path: Path,
     tag: str,
+    stack: ExitStack,
 ) -> str:
-    """Stage one file into a temp table in file order; fall back from UTF-8 to Latin-1 as ODS
-    files need."""
+    """Stage one file into a temp table in file order, trying the feed's encoding, then UTF-8,
+    then Latin-1 (ODS files); a Windows-1252 file (an Excel "CSV" re-save with curly quotes or
+    dashes, bytes DuckDB's Latin-1 refuses) is transcoded to UTF-8 first.
+
+    Each attempt starts from empty rejects tables: the lines a wrong encoding refused must not
+    survive into the quarantine of the attempt that reads them."""
     encodings = [spec.encoding] + [e for e in ("utf-8", "latin-1") if e != spec.encoding]
     last_error: Exception | None = None
     with _in_file_order(conn):  # row ids in file order: see _number_lines
-        for encoding in encodings:
-            read_sql = _read_csv_sql(spec, variant, csv_path, encoding, tag)
+        for encoding in [*encodings, CP1252]:
+            source = csv_path
+            if encoding == CP1252:
+                source = stack.enter_context(_transcoded_from_cp1252(path, csv_path))
+            conn.execute(f"drop table if exists rejects_{tag}")
+            conn.execute(f"drop table if exists rejects_scan_{tag}")
+            read_sql = _read_csv_sql(spec, variant, source, "utf-8" if encoding == CP1252 else encoding, tag)
             try:
                 conn.execute(
                     f"create or replace temp table stage_{tag} as "
                     + _typed_select(spec, variant, read_sql, path.name)
                 )
-                misread = conn.execute(
-                    f"select count(*) from rejects_{tag} where error_type = 'INVALID ENCODING'"
-                ).fetchall()[0][0]
-                if misread and encoding != encodings[-1]:
-                    continue  # an Excel "CSV" re-save (cp1252): read it again as Latin-1
-                return encoding
             except duckdb.InvalidInputException as exc:
                 last_error = exc
-                if "unicode" not in str(exc).lower() and "encoding" not in str(exc).lower():
+                if "unicode" not in str(exc).lower() and "encod" not in str(exc).lower():
                     break
+                continue
+            misread = conn.execute(
+                f"select count(*) from rejects_{tag} where error_type = 'INVALID ENCODING'"
+            ).fetchall()[0][0]
+            if misread and encoding != CP1252:
+                continue  # not this encoding: read it again as the next one
+            return encoding
     raise FeedLoadError(f"{path}: DuckDB could not read the file: {last_error}") from last_error
+
+
+CP1252 = "cp1252"
+
+
+@contextmanager
+def _transcoded_from_cp1252(path: Path, csv_path: Path) -> Iterator[Path]:
+    """A UTF-8 copy of a Windows-1252 file, decoded in 1 MiB chunks (a byte-level codec: no
+    row is looked at). The five bytes Windows-1252 leaves undefined are refused with their
+    offset rather than guessed."""
+    with tempfile.TemporaryDirectory(prefix="cw-cp1252-", dir=settings.scratch_dir()) as tmp:
+        target = Path(tmp) / csv_path.name
+        decoder = codecs.getincrementaldecoder(CP1252)()
+        offset = 0
+        with csv_path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+            while True:
+                chunk = src.read(1 << 20)
+                try:
+                    dst.write(decoder.decode(chunk, final=not chunk))
+                except UnicodeDecodeError as exc:
+                    raise FeedLoadError(
+                        f"{path}: the file is neither UTF-8 nor Latin-1, and byte {chunk[exc.start]:#04x} "
+                        f"at offset {offset + exc.start:,} is not Windows-1252 either: which encoding "
+                        "was it saved in?"
+                    ) from exc
+                if not chunk:
+                    break
+                offset += len(chunk)
+        yield target
+
+
+def _cut_short(csv_path: Path, spec: FeedSpec, variant: SchemaVariant) -> str | None:
+    """Why the file's last record looks cut in transfer, or None.
+
+    A file that does not end with a line break and whose last line has fewer fields than the
+    layout, or an unclosed quote, was cut mid-record: loading the rest would replace a month
+    with part of it. (A complete last line without a final line break is normal.)"""
+    with csv_path.open("rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - (1 << 16)))
+        tail = handle.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return None
+    last = tail.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")
+    if last.count('"') % 2:
+        return "inside a quoted value"
+    fields = next(csv.reader([last], delimiter=variant.delimiter or spec.delimiter), [])
+    if len(fields) < len(variant.columns):
+        return f"with {len(fields)} of its {len(variant.columns)} fields"
+    return None
 
 
 @contextmanager
@@ -444,10 +510,50 @@ def ensure_raw_table(conn: duckdb.DuckDBPyConnection, spec: FeedSpec) -> None:
         conn.execute(f"alter table {spec.raw_table} add column if not exists {col.name} {col.sql_type}")
 
 
-def load_period(
+@dataclass
+class StagedPeriod:
+    """One period's files read and typed into temp tables, not yet in the warehouse."""
+
+    spec: FeedSpec
+    period: date
+    files: list[DetectedFile]
+    view: str
+    tags: list[str]
+    rejects: str
+    per_file: dict[str, tuple[int, int]]
+    structural: dict[str, int]
+    encoding: str
+
+    @property
+    def rows_good(self) -> int:
+        return sum(g for g, _ in self.per_file.values())
+
+    @property
+    def rows_bad(self) -> int:
+        return sum(b for _, b in self.per_file.values()) + sum(self.structural.values())
+
+
+@dataclass
+class CommitOutcome:
+    """What `commit_periods` did: the periods switched in, those the blocking checks refused
+    (the previous data kept) and every judgement made on the way."""
+
+    loaded: list[LoadResult] = field(default_factory=list)
+    refused: dict[date, list[Any]] = field(default_factory=dict)
+    judgements: list[tuple[date | None, date | None, list[Any]]] = field(default_factory=list)
+
+
+# Judge the month(s) as they would be after the switch, inside the switch's transaction:
+# `judge(conn, first, last)` returns the outcomes of the feed's blocking checks and whether
+# they refuse the delivery.
+Judge = Callable[[duckdb.DuckDBPyConnection, date | None, date | None], tuple[bool, list[Any]]]
+
+
+def stage_period(
     conn: duckdb.DuckDBPyConnection, spec: FeedSpec, period: date, files: Sequence[Path]
-) -> LoadResult:
-    """Replace one period of a feed with the given files, or leave everything as it was."""
+) -> StagedPeriod:
+    """Read and type one period's files into temp tables, or raise saying why the delivery
+    cannot be loaded. Nothing in the warehouse changes."""
     if not files:
         raise MissingSubmission(f"{spec.title}: no file for {period:%Y-%m}")
     absent = [str(p) for p in files if not Path(p).is_file()]
@@ -455,57 +561,77 @@ def load_period(
         raise FeedLoadError(f"{spec.title} {period:%Y-%m}: file not found: {', '.join(absent)}")
     ensure_raw_table(conn, spec)
 
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
     detected: list[DetectedFile] = []
     encodings: set[str] = set()
+    stem = f"{spec.name}_{period:%Y%m}"
+    faults.checkpoint("load_read")
     with ExitStack() as stack:
         hashing = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256"))
         digests = [hashing.submit(sha256_of, Path(path)) for path in files]  # while DuckDB reads
         tags = []
-        faults.checkpoint("load_read")
         for index, path in enumerate(files):
             csv_path = stack.enter_context(readable_csv(path, spec))
             variant = detect_variant(spec, path, csv_path)
-            tag = f"{spec.name}_{index}"
-            encodings.add(_read_with_encoding(conn, spec, path, variant, csv_path, tag))
+            cut = _cut_short(csv_path, spec, variant)
+            tag = f"{stem}_{index}"
+            encodings.add(_read_with_encoding(conn, spec, path, variant, csv_path, tag, stack))
             _number_lines(conn, variant, tag)
+            if cut:
+                line = conn.execute(
+                    f"select greatest((select max(_line) from lines_{tag}), "
+                    f"(select max(line) from rejects_{tag}))"
+                ).fetchall()[0][0]
+                raise TruncatedFile(
+                    f"{path}: the file ends mid-record at line {line:,} ({cut}) and has no final line "
+                    f"break: it looks cut short in transfer. Nothing was loaded and the previous data "
+                    f"for {spec.title} {period:%Y-%m} are kept; ask the publisher for the file again."
+                )
             detected.append(
                 DetectedFile(path, variant, digests[index].result(), path.stat().st_size, received_at(path))
             )
             tags.append(tag)
 
-        union = " union all by name ".join(f"select * from lines_{tag}" for tag in tags)
-        conn.execute(f"create or replace temp view stage_{spec.name} as {union}")
-        # DuckDB logs one reject per problem (a record cut short by 7 fields gives 7): one row
-        # per refused record, its reasons joined.
-        rejects = " union all ".join(
-            f"select {_sql_str(item.path.name)} as source_file, line, "
-            f"string_agg(distinct error_type || ': ' || error_message, '; ') as reason, "
-            f"any_value(trim(csv_line, chr(10) || chr(13))) as record "
-            f"from rejects_{tag} group by line"
-            for tag, item in zip(tags, detected, strict=True)
-        )
-        conn.execute(f"create or replace temp table rejects_{spec.name} as {rejects}")
-
+    union = " union all by name ".join(f"select * from lines_{tag}" for tag in tags)
+    conn.execute(f"create or replace temp view stage_{stem} as {union}")
+    # DuckDB logs one reject per problem (a record cut short by 7 fields gives 7): one row per
+    # refused record, its reasons joined.
+    rejects = " union all ".join(
+        f"select {_sql_str(item.path.name)} as source_file, line, "
+        f"string_agg(distinct error_type || ': ' || error_message, '; ') as reason, "
+        f"any_value(trim(csv_line, chr(10) || chr(13))) as record "
+        f"from rejects_{tag} group by line"
+        for tag, item in zip(tags, detected, strict=True)
+    )
+    conn.execute(f"create or replace temp table rejects_{stem} as {rejects}")
     per_file = {
         name: (good, typed_bad)
         for name, good, typed_bad in conn.execute(
             "select _source_file, count(*) filter (where len(_reasons) = 0), "
-            f"count(*) filter (where len(_reasons) > 0) from stage_{spec.name} group by _source_file"
+            f"count(*) filter (where len(_reasons) > 0) from stage_{stem} group by _source_file"
         ).fetchall()
     }
     structural = dict(
-        conn.execute(f"select source_file, count(*) from rejects_{spec.name} group by source_file").fetchall()
+        conn.execute(f"select source_file, count(*) from rejects_{stem} group by source_file").fetchall()
     )
-    good = sum(g for g, _ in per_file.values())
-    bad = sum(b for _, b in per_file.values()) + sum(structural.values())
+    staged = StagedPeriod(
+        spec,
+        period,
+        detected,
+        f"stage_{stem}",
+        tags,
+        f"rejects_{stem}",
+        per_file,
+        structural,
+        "/".join(sorted(encodings)),
+    )
+    good, bad = staged.rows_good, staged.rows_bad
     names = ", ".join(str(p) for p in files)
     if good == 0 and bad == 0:
         raise EmptyFeedFile(f"{names}: the file has a header but no data rows ({spec.title}, {period:%Y-%m})")
     if bad / (good + bad) > spec.max_quarantine_share:
         sample = conn.execute(
-            f"select reason from (select unnest(_reasons) as reason from stage_{spec.name} "
-            f"union all select reason from rejects_{spec.name}) "
+            f"select reason from (select unnest(_reasons) as reason from {staged.view} "
+            f"union all select reason from {staged.rejects}) "
             "group by reason order by count(*) desc limit 3"
         ).fetchall()
         raise TooManyRejectedRows(
@@ -513,68 +639,190 @@ def load_period(
             f"(over {spec.max_quarantine_share:.0%}); the load was refused and the previous data for "
             f"{period:%Y-%m} kept. Most common reasons: {[r[0] for r in sample]}"
         )
+    _refuse_if_shrunk(conn, staged, names)
+    return staged
 
+
+def _refuse_if_shrunk(conn: duckdb.DuckDBPyConnection, staged: StagedPeriod, names: str) -> None:
+    """A re-delivery far smaller than the delivery it replaces is refused (a file cut at a line
+    break, a partial extract) unless `ACCEPT_SMALLER_DELIVERY` names the feed and month."""
+    spec, period = staged.spec, staged.period
+    before = conn.execute(
+        "select sum(rows_loaded) from meta.load_log where feed = ? and _period = ?", [spec.name, period]
+    ).fetchall()[0][0]
+    if not before or staged.rows_good >= spec.min_redelivery_share * before:
+        return
+    if f"{spec.name}/{period:%Y-%m}" in settings.accepted_smaller_deliveries():
+        return
+    raise ShrunkDelivery(
+        f"{names}: {staged.rows_good:,} rows would replace the {before:,} loaded for {spec.title} "
+        f"{period:%Y-%m} (under {spec.min_redelivery_share:.0%} of them): a re-delivery this much "
+        f"smaller is more likely cut short than corrected. The previous data are kept. If the "
+        f"publisher did withdraw rows, accept it with ACCEPT_SMALLER_DELIVERY={spec.name}/{period:%Y-%m}."
+    )
+
+
+def drop_staged(conn: duckdb.DuckDBPyConnection, staged: StagedPeriod) -> None:
+    conn.execute(f"drop view if exists {staged.view}")
+    conn.execute(f"drop table if exists {staged.rejects}")
+    for tag in staged.tags:
+        for name in (f"lines_{tag}",):
+            conn.execute(f"drop view if exists {name}")
+        for name in (
+            f"stage_{tag}",
+            f"rejects_{tag}",
+            f"rejects_scan_{tag}",
+            f"refused_{tag}",
+            f"line_numbers_{tag}",
+        ):
+            conn.execute(f"drop table if exists {name}")
+
+
+def _switch_in(conn: duckdb.DuckDBPyConnection, staged: StagedPeriod, loaded_at: datetime) -> None:
+    """Replace the period's raw rows, quarantine and load log with the staged ones (inside the
+    caller's transaction)."""
+    spec, period = staged.spec, staged.period
     canonical = ", ".join(c.name for c in spec.columns)
+    conn.execute(f"delete from {spec.raw_table} where _period = ?", [period])
+    conn.execute(
+        f"insert into {spec.raw_table} by name select {canonical}, _source_file, "
+        f"?::date as _period, ?::timestamp as _loaded_at, _schema_variant, _line "
+        f"from {staged.view} where len(_reasons) = 0",
+        [period, loaded_at],
+    )
+    conn.execute("delete from meta.quarantine where feed = ? and _period = ?", [spec.name, period])
+    conn.execute(
+        "insert into meta.quarantine select ?, ?::date, _source_file, _line, "
+        f"array_to_string(_reasons, '; '), _record, ? from {staged.view} where len(_reasons) > 0",
+        [spec.name, period, loaded_at],
+    )
+    conn.execute(
+        "insert into meta.quarantine select ?, ?::date, source_file, line, reason, record, ? "
+        f"from {staged.rejects}",
+        [spec.name, period, loaded_at],
+    )
+    conn.execute("delete from meta.load_log where feed = ? and _period = ?", [spec.name, period])
+    for item in staged.files:
+        file_good, file_bad = staged.per_file.get(item.path.name, (0, 0))
+        conn.execute(
+            "insert into meta.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                spec.name,
+                period,
+                str(item.path),
+                item.sha256,
+                item.bytes,
+                item.variant.name,
+                staged.encoding,
+                file_good,
+                file_bad + staged.structural.get(item.path.name, 0),
+                loaded_at,
+                item.received_at,
+            ],
+        )
+
+
+def _switch(
+    conn: duckdb.DuckDBPyConnection,
+    batch: Sequence[StagedPeriod],
+    judge: Judge | None,
+    window: tuple[date | None, date | None],
+) -> tuple[bool, list[Any]]:
+    """Switch a batch of staged periods in one transaction; commit it only if the judge accepts
+    the result."""
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
     faults.checkpoint("load_commit")
     conn.execute("begin transaction")
     try:
-        conn.execute(f"delete from {spec.raw_table} where _period = ?", [period])
-        conn.execute(
-            f"insert into {spec.raw_table} by name select {canonical}, _source_file, "
-            f"?::date as _period, ?::timestamp as _loaded_at, _schema_variant, _line "
-            f"from stage_{spec.name} where len(_reasons) = 0",
-            [period, loaded_at],
-        )
-        conn.execute("delete from meta.quarantine where feed = ? and _period = ?", [spec.name, period])
-        conn.execute(
-            "insert into meta.quarantine select ?, ?::date, _source_file, _line, "
-            f"array_to_string(_reasons, '; '), _record, ? from stage_{spec.name} where len(_reasons) > 0",
-            [spec.name, period, loaded_at],
-        )
-        conn.execute(
-            "insert into meta.quarantine select ?, ?::date, source_file, line, reason, record, ? "
-            f"from rejects_{spec.name}",
-            [spec.name, period, loaded_at],
-        )
-        conn.execute("delete from meta.load_log where feed = ? and _period = ?", [spec.name, period])
-        for item in detected:
-            file_good, file_bad = per_file.get(item.path.name, (0, 0))
-            rejected = structural.get(item.path.name, 0)
-            conn.execute(
-                "insert into meta.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    spec.name,
-                    period,
-                    str(item.path),
-                    item.sha256,
-                    item.bytes,
-                    item.variant.name,
-                    "/".join(sorted(encodings)),
-                    file_good,
-                    file_bad + rejected,
-                    loaded_at,
-                    item.received_at,
-                ],
-            )
+        for staged in batch:
+            _switch_in(conn, staged, loaded_at)
+        accepted, outcomes = True, []
+        if judge is not None:
+            faults.checkpoint("load_validate")
+            accepted, outcomes = judge(conn, *window)
+        if not accepted:
+            conn.execute("rollback")
+            return False, outcomes
         faults.checkpoint("load_before_commit")
         conn.execute("commit")
-    except Exception:
+    except BaseException:
         conn.execute("rollback")
         raise
+    return True, outcomes
 
+
+def _result(conn: duckdb.DuckDBPyConnection, staged: StagedPeriod) -> LoadResult:
     reasons = dict(
         conn.execute(
             "select regexp_replace(reason, ': .*$', '') as kind, count(*) from meta.quarantine "
             "where feed = ? and _period = ? group by kind order by kind",
-            [spec.name, period],
+            [staged.spec.name, staged.period],
         ).fetchall()
     )
     return LoadResult(
-        feed=spec.name,
-        period=period,
-        files=detected,
-        rows_loaded=good,
-        rows_quarantined=bad,
+        feed=staged.spec.name,
+        period=staged.period,
+        files=staged.files,
+        rows_loaded=staged.rows_good,
+        rows_quarantined=staged.rows_bad,
         quarantine_reasons=reasons,
-        encoding="/".join(sorted(encodings)),
+        encoding=staged.encoding,
     )
+
+
+def commit_periods(
+    conn: duckdb.DuckDBPyConnection,
+    staged: Sequence[StagedPeriod],
+    judge: Judge | None = None,
+    *,
+    windowed: bool = True,
+) -> CommitOutcome:
+    """Switch staged periods into the warehouse, judged by the feed's blocking checks first.
+
+    The whole batch is switched in one transaction and judged as the warehouse would hold it
+    (monthly feeds over the batch's months; snapshot feeds, `windowed=False`, over everything);
+    if the checks refuse it, each period is switched and judged alone, so a bad month is refused
+    and every good one loads. A refused period keeps its previous data."""
+    outcome = CommitOutcome()
+    if not staged:
+        return outcome
+
+    def window(batch: Sequence[StagedPeriod]) -> tuple[date | None, date | None]:
+        return (min(s.period for s in batch), max(s.period for s in batch)) if windowed else (None, None)
+
+    accepted, outcomes = _switch(conn, staged, judge, window(staged))
+    outcome.judgements.append((*window(staged), outcomes))
+    if accepted:
+        outcome.loaded = [_result(conn, s) for s in staged]
+    elif len(staged) == 1:
+        outcome.refused[staged[0].period] = outcomes
+    else:
+        outcome.judgements.clear()
+        for single in staged:
+            accepted, outcomes = _switch(conn, [single], judge, window([single]))
+            outcome.judgements.append((*window([single]), outcomes))
+            if accepted:
+                outcome.loaded.append(_result(conn, single))
+            else:
+                outcome.refused[single.period] = outcomes
+    for single in staged:
+        drop_staged(conn, single)
+    return outcome
+
+
+def load_period(
+    conn: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    period: date,
+    files: Sequence[Path],
+    judge: Judge | None = None,
+) -> LoadResult:
+    """Replace one period of a feed with the given files, or leave everything as it was."""
+    staged = stage_period(conn, spec, period, files)
+    outcome = commit_periods(conn, [staged], judge)
+    if outcome.refused:
+        raise DeliveryRefused(
+            f"{', '.join(str(p) for p in files)}: the blocking checks refused {spec.title} {period:%Y-%m}; "
+            "the previous data are kept"
+        )
+    return outcome.loaded[0]

@@ -71,6 +71,22 @@ def dbt_target_dir() -> Path:
     return warehouse.parent / f"{warehouse.stem}.dbt_target"
 
 
+def scratch_dir() -> Path:
+    """Where loads write temporary files (archive members, transcoded copies): beside the
+    warehouse, so nothing is written outside the warehouse's folders."""
+    folder = warehouse_path().parent / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+ACCEPT_SMALLER_ENV = "ACCEPT_SMALLER_DELIVERY"
+
+
+def accepted_smaller_deliveries() -> set[str]:
+    """`<feed>/<YYYY-MM>` re-deliveries allowed to be much smaller than the load they replace."""
+    return {item.strip() for item in os.environ.get(ACCEPT_SMALLER_ENV, "").split(",") if item.strip()}
+
+
 def landing_dir() -> Path:
     """The landing folder that loaders and the sensor read from."""
     return _resolve(os.environ.get(LANDING_ENV, DEFAULT_LANDING))

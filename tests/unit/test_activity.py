@@ -11,7 +11,7 @@ import pytest
 
 from orchestration.defs.activity.feeds import HES_APC, HES_OPA
 from orchestration.lib import landing
-from orchestration.lib.loader import UnknownSchemaVariant, load_period
+from orchestration.lib.loader import ShrunkDelivery, UnknownSchemaVariant, load_period
 from orchestration.synth import geography, hospital_activity
 from orchestration.synth.activity_base import acute_trusts
 from tests.conftest import real_file, requires_real_formats
@@ -133,7 +133,7 @@ def test_bad_values_and_a_truncated_record_are_quarantined_with_counts(conn, tmp
     second = rows[1].split("|")
     second[columns.index("ADMIDATE")] = "2022-13-45"
     rows[0], rows[1] = "|".join(first), "|".join(second)
-    rows[-1] = rows[-1][: len(rows[-1]) // 2]  # the file was cut mid-record
+    rows[5] = rows[5][: len(rows[5]) // 2]  # a record cut short inside the file (line 7)
     result = load_period(
         conn, HES_APC, MONTH, [write(tmp_path / "HES_APC_202205.txt", "\n".join([header, *rows]))]
     )
@@ -142,16 +142,20 @@ def test_bad_values_and_a_truncated_record_are_quarantined_with_counts(conn, tmp
     assert reasons[0] == "EPIORDER: x is not a valid integer"
     assert reasons[1] == "ADMIDATE: 2022-13-45 is not a valid date"
     assert reasons[2].startswith("MISSING COLUMNS")
+    assert conn.execute("select max(line) from meta.quarantine").fetchone()[0] == 7
 
 
-def test_a_redelivered_month_replaces_the_first_delivery(conn, tmp_path):
+def test_a_much_smaller_redelivery_is_refused_unless_accepted(conn, tmp_path, monkeypatch):
     (path,) = landing.files_for_period(HES_OPA, MONTH, SAMPLE).files
     first = load_period(conn, HES_OPA, MONTH, [path])
     text = _sample_extract("hes_opa", "2022-05")
     header, *rows = text.splitlines()
-    again = load_period(
-        conn, HES_OPA, MONTH, [write(tmp_path / "HES_OPA_202205.txt", "\n".join([header, *rows[:100]]))]
-    )
+    smaller = write(tmp_path / "HES_OPA_202205.txt", "\n".join([header, *rows[:100]]))
+    with pytest.raises(ShrunkDelivery, match=rf"100 rows would replace the {first.rows_loaded:,} loaded"):
+        load_period(conn, HES_OPA, MONTH, [smaller])
+    assert conn.execute("select count(*) from raw.hes_opa").fetchone()[0] == first.rows_loaded
+    monkeypatch.setenv("ACCEPT_SMALLER_DELIVERY", "hes_opa/2022-05")
+    again = load_period(conn, HES_OPA, MONTH, [smaller])
     assert again.rows_loaded == 100 < first.rows_loaded
     assert conn.execute("select count(*) from raw.hes_opa").fetchone()[0] == 100
 

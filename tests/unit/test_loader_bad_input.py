@@ -13,6 +13,7 @@ from orchestration.lib.loader import (
     EmptyFeedFile,
     FeedLoadError,
     TooManyRejectedRows,
+    TruncatedFile,
     UnknownSchemaVariant,
     load_period,
 )
@@ -37,12 +38,24 @@ def test_a_clean_file_loads_every_row(conn, tmp_path, quin_age):
     assert (result.rows_loaded, result.rows_quarantined) == (215, 0)
 
 
-def test_a_truncated_file_quarantines_the_cut_record_with_its_line(conn, tmp_path, quin_age):
+def test_a_file_cut_mid_record_is_refused_naming_the_line_and_the_old_month_stays(conn, tmp_path, quin_age):
+    load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "old" / "q.csv", quin_age)])
     cut = quin_age[: quin_age.rstrip("\r\n").rfind(",")]  # the last record loses its final field
-    result = load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "q.csv", cut)])
+    with pytest.raises(
+        TruncatedFile, match=r"q\.csv: the file ends mid-record at line 216 \(with 8 of its 9"
+    ):
+        load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "q.csv", cut)])
+    assert _count(conn, "select count(*) from raw.gp_registered_patients") == 215
+    assert _count(conn, "select count(*) from meta.quarantine") == 0
+
+
+def test_a_short_record_inside_the_file_is_quarantined_with_its_line(conn, tmp_path, quin_age):
+    lines = quin_age.split("\r\n")
+    lines[100] = lines[100][: lines[100].rfind(",")]  # line 101 loses its final field
+    result = load_period(conn, GP_REGISTERED_PATIENTS, MONTH, [write(tmp_path / "q.csv", "\r\n".join(lines))])
     assert (result.rows_loaded, result.rows_quarantined) == (214, 1)
     line, reason = conn.execute("select line, reason from meta.quarantine").fetchone()
-    assert line == 216
+    assert line == 101
     assert reason.startswith("MISSING COLUMNS")
 
 

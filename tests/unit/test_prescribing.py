@@ -17,7 +17,13 @@ import pytest
 
 from orchestration.defs.prescribing.feeds import EPD, PDPI_TRAILING_FIELD
 from orchestration.lib import landing, validation
-from orchestration.lib.loader import TooManyRejectedRows, UnknownSchemaVariant, detect_variant, load_period
+from orchestration.lib.loader import (
+    TooManyRejectedRows,
+    TruncatedFile,
+    UnknownSchemaVariant,
+    detect_variant,
+    load_period,
+)
 from orchestration.synth import prescribing as synth
 from orchestration.synth.geography import build_geography, load_sub_icbs
 from tests.conftest import real_file, requires_real_formats
@@ -260,14 +266,11 @@ def month_text(generated) -> str:
     return _text(out / "epd" / "2022-03" / "EPD_202203.zip")
 
 
-def test_a_truncated_file_quarantines_the_cut_record_with_its_line(conn, tmp_path, month_text):
+def test_a_file_cut_mid_record_is_refused_with_its_last_line(conn, tmp_path, month_text):
     lines = month_text.rstrip("\n").split("\n")
     cut = "\n".join(lines)[: "\n".join(lines).rfind(",")]  # the last record loses its final field
-    result = load_period(conn, EPD, date(2022, 3, 1), [_write(tmp_path / "EPD_202203.csv", cut)])
-    assert (result.rows_loaded, result.rows_quarantined) == (len(lines) - 2, 1)
-    line, reason = conn.execute("select line, reason from meta.quarantine").fetchone()
-    assert line == len(lines)
-    assert reason.startswith("MISSING COLUMNS")
+    with pytest.raises(TruncatedFile, match=rf"ends mid-record at line {len(lines):,} "):
+        load_period(conn, EPD, date(2022, 3, 1), [_write(tmp_path / "EPD_202203.csv", cut)])
 
 
 def test_a_wrong_delimiter_is_reported_as_such(conn, tmp_path, month_text):

@@ -15,7 +15,7 @@ import pytest
 
 from orchestration.defs.urgent_care.feeds import AE_MONTHLY, ECDS
 from orchestration.lib import landing, validation
-from orchestration.lib.loader import UnknownSchemaVariant, load_period
+from orchestration.lib.loader import ShrunkDelivery, TruncatedFile, UnknownSchemaVariant, load_period
 from tests.conftest import REAL_FORMATS, requires_real_formats
 from tests.helpers import write
 
@@ -157,15 +157,24 @@ def test_a_real_file_in_the_wrong_month_folder_fails_the_period_check_as_an_erro
 
 
 @requires_real_formats
-def test_a_truncated_file_quarantines_the_cut_record(conn, tmp_path):
+def test_a_month_cut_short_never_replaces_the_delivered_month(conn, tmp_path):
+    """The real April 2025 SitRep loaded, then re-delivered cut mid-row (refused: the file ends
+    mid-record) and cut at a line break after 12 rows (refused: far smaller than the month it
+    would replace). The delivered month stays whole."""
     text = _april_text()
-    cut = text[: text.rstrip("\n").rfind(",")]  # the TOTAL row loses its last field
-    result = load_period(
-        conn, AE_MONTHLY, APRIL, [write(tmp_path / "Monthly-AE-April-2025.csv", cut, "utf-8")]
+    load_period(
+        conn, AE_MONTHLY, APRIL, [write(tmp_path / "first" / "Monthly-AE-April-2025.csv", text, "utf-8")]
     )
-    assert (result.rows_loaded, result.rows_quarantined) == (198, 1)
-    line, reason = conn.execute("select line, reason from meta.quarantine").fetchone()
-    assert line == 200 and reason.startswith("MISSING COLUMNS")
+    cut = text[: text.rstrip("\n").rfind(",")]  # the TOTAL row loses its last field
+    with pytest.raises(TruncatedFile, match=r"ends mid-record at line 200 \(with 21 of its 22 fields\)"):
+        load_period(conn, AE_MONTHLY, APRIL, [write(tmp_path / "Monthly-AE-April-2025.csv", cut, "utf-8")])
+    first_13_lines = "\n".join(text.split("\n")[:13]) + "\n"
+    with pytest.raises(ShrunkDelivery, match=r"12 rows would replace the 199 loaded"):
+        load_period(
+            conn, AE_MONTHLY, APRIL, [write(tmp_path / "Monthly-AE-April-2025.csv", first_13_lines, "utf-8")]
+        )
+    assert conn.execute("select count(*) from raw.ae_monthly").fetchone()[0] == 199
+    assert conn.execute("select count(*) from meta.quarantine").fetchone()[0] == 0
 
 
 @requires_real_formats
