@@ -21,6 +21,7 @@ from orchestration.defs.public_health import assets as public_health_assets
 from orchestration.defs.reference import assets as reference_assets
 from orchestration.defs.release import assets as release_assets
 from orchestration.defs.share import assets as share_assets
+from orchestration.defs.share.checks import share_table_checks
 from orchestration.defs.urgent_care import assets as urgent_care_assets
 from orchestration.lib import settings
 from orchestration.lib.freshness import freshness_checks, freshness_schedule
@@ -55,7 +56,12 @@ defs = dg.Definitions(
         *release_assets.assets,
         *share_assets.assets,
     ],
-    asset_checks=[*feed_freshness_checks, *release_assets.asset_checks, *share_assets.asset_checks],
+    asset_checks=[
+        *feed_freshness_checks,
+        *release_assets.asset_checks,
+        *share_assets.asset_checks,
+        *share_table_checks(),
+    ],
     jobs=[warehouse_job, release_assets.publish_job],  # each feed's load job comes with its schedule
     schedules=[*feed_schedules(ALL_FEEDS), feed_freshness_schedule],
     sensors=[build_landing_sensor(ALL_FEEDS)],
