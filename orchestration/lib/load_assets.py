@@ -247,7 +247,7 @@ def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] =
                 context.log.info(
                     f"[{index}/{len(months)}] {spec.name} {month:%Y-%m}: {result.rows_loaded:,} rows "
                     f"loaded, {result.rows_quarantined:,} quarantined ({', '.join(result.variants)})"
-                    + (f"; superseded {[p.name for p in found.superseded]}" if found.superseded else "")
+                    + (f"; {found.choice}" if found.superseded else "")
                 )
             # A month missing among months that arrived is most likely misfiled or misnamed: the
             # load fails (as it always has) so someone looks, and the gap is recorded either way.
