@@ -117,9 +117,10 @@ def check_declared(path: Path, info: zipfile.ZipInfo, limits: Limits) -> None:
 
 
 def _damaged(path: Path, name: str, exc: BaseException) -> BadArchive:
+    detail = str(exc) or "its data ends before the member does"  # EOFError says nothing
     return BadArchive(
-        f"{path}: the zip member {name!r} is damaged ({type(exc).__name__}: {exc}); the archive is "
-        "truncated or corrupt: download it again"
+        f"{path}: the zip member {name!r} is damaged ({type(exc).__name__}: {detail}); the archive "
+        "is truncated or corrupt: download it again"
     )
 
 
