@@ -315,7 +315,7 @@ def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] =
                     context.log.info(
                         f"[{index}/{len(months)}] {spec.name} {month:%Y-%m}: {staged[-1].rows_good:,} "
                         f"rows read, {staged[-1].rows_bad:,} refused"
-                        + (f"; superseded {[p.name for p in found.superseded]}" if found.superseded else "")
+                        + (f"; {found.choice}" if found.superseded else "")
                     )
                     if sum(s.rows_good for s in staged) >= STAGED_ROWS_PER_SWITCH:
                         switch()

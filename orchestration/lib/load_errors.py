@@ -37,3 +37,24 @@ class ShrunkDelivery(FeedLoadError):
 
 class DeliveryRefused(FeedLoadError):
     """The feed's blocking checks refused the staged month; the previous data stay."""
+
+
+class BadArchive(FeedLoadError):
+    """A zip archive that cannot be read as shipped: corrupt, truncated, encrypted, or in a
+    compression method Python cannot read."""
+
+
+class UnsafeArchiveMember(BadArchive):
+    """A zip member whose name climbs out of its folder, is absolute, or is a symbolic link."""
+
+
+class ArchiveTooLarge(BadArchive):
+    """A zip member that inflates past the configured limits (a zip bomb, or headers that lie)."""
+
+
+class NotTextFile(FeedLoadError):
+    """A file that is not delimited text: binary, NUL-filled, or UTF-16."""
+
+
+class UnsafeLandingPath(FeedLoadError):
+    """A symbolic link in the landing folder that leads out of it."""

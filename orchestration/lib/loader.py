@@ -17,7 +17,8 @@ over the read would number them single-threaded, which cost a national EPD month
 The file's sha256 is computed in a thread while DuckDB reads the same bytes.
 
 The raw file is only ever read; zip archives (as NHS England ships several feeds) are read
-from a temporary extraction.
+from an extraction bounded by size limits (archives.py), into a scratch folder beside the
+warehouse that is removed however the load ends (scratch.py).
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ import codecs
 import csv
 import hashlib
 import io
-import tempfile
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -38,13 +37,15 @@ from typing import Any
 
 import duckdb
 
-from orchestration.lib import faults, settings
+from orchestration.lib import archives, faults, scratch, settings, sniff
 from orchestration.lib.feed_spec import FeedSpec, SchemaVariant
 from orchestration.lib.load_errors import (  # callers also catch them from here
+    BadArchive,
     DeliveryRefused,
     EmptyFeedFile,
     FeedLoadError,
     MissingSubmission,
+    NotTextFile,
     ShrunkDelivery,
     TooManyRejectedRows,
     TruncatedFile,
@@ -159,7 +160,10 @@ def sha256_of(path: Path) -> str:
 @contextmanager
 def readable_csv(path: Path, spec: FeedSpec | None = None) -> Iterator[Path]:
     """Yield a path DuckDB can read: the file itself, the one CSV inside a zip archive, or the data
-    sheet of an Excel workbook written out as CSV (the original file is never touched)."""
+    sheet of an Excel workbook written out as CSV (the original file is never touched).
+
+    What is written out goes to a scratch folder beside the warehouse, removed on exit, failed or
+    not; a file whose name DuckDB would read as a glob pattern is read through a plain link."""
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         from orchestration.lib.workbook import variant_first_columns, workbook_sheet_to_csv, workbook_sheets
 
@@ -170,35 +174,30 @@ def readable_csv(path: Path, spec: FeedSpec | None = None) -> Iterator[Path]:
                 f"{path}: none of the sheets {list(sheets)} is in the workbook "
                 f"(it has {workbook_sheets(path)})"
             )
-        with tempfile.TemporaryDirectory(prefix="cw-sheet-") as tmp:
-            yield workbook_sheet_to_csv(
-                path, present[0], first_columns=variant_first_columns(spec), out_dir=Path(tmp)
+        with scratch.folder("cw-sheet-") as tmp:
+            sheet = workbook_sheet_to_csv(
+                path, present[0], first_columns=variant_first_columns(spec), out_dir=tmp
             )
+            yield sheet.rename(tmp / "sheet.csv")  # its name, from the workbook's, could read as a glob
         return
     if path.suffix.lower() != ".zip":
-        yield path
+        with scratch.plainly_named(path) as plain:
+            yield plain
         return
-    with zipfile.ZipFile(path) as archive:
-        members = [m for m in archive.namelist() if m.lower().endswith((".csv", ".txt"))]
-        if len(members) != 1:
-            raise FeedLoadError(
-                f"{path}: expected exactly one .csv or .txt file inside the zip archive, "
-                f"found {members or 'none'}"
-            )
-        with tempfile.TemporaryDirectory(prefix="cw-unzip-") as tmp:
-            target = Path(tmp) / Path(members[0]).name
-            with archive.open(members[0]) as src, target.open("wb") as dst:
-                while chunk := src.read(1 << 20):
-                    dst.write(chunk)
-            yield target
+    with archives.extracted_member(path) as member:
+        yield member
 
 
-def _first_record(path: Path, delimiter: str) -> list[str]:
-    """The first CSV record of a file (its header, or its first row when headerless)."""
+def _first_record(path: Path, delimiter: str, named: Path | None = None) -> list[str]:
+    """The first CSV record of a file (its header, or its first row when headerless); `named` is
+    the landing file to name in errors when `path` is its extraction."""
     with path.open("rb") as handle:
         head = handle.read(1 << 16)
     if not head.strip():
-        raise EmptyFeedFile(f"{path}: the file is empty (0 bytes of data)")
+        raise EmptyFeedFile(f"{named or path}: the file is empty (0 bytes of data)")
+    why = sniff.not_text(head)
+    if why:
+        raise NotTextFile(f"{named or path}: {why}; it begins {sniff.excerpt(head)}")
     try:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError as exc:  # an Excel "CSV" re-save is cp1252; the reader falls back too
@@ -208,7 +207,7 @@ def _first_record(path: Path, delimiter: str) -> list[str]:
     try:
         return next(reader)
     except (StopIteration, csv.Error) as exc:
-        raise FeedLoadError(f"{path}: could not read a first record: {exc}") from exc
+        raise FeedLoadError(f"{named or path}: could not read a first record: {exc}") from exc
 
 
 def _delimiters(spec: FeedSpec) -> list[str]:
@@ -217,7 +216,7 @@ def _delimiters(spec: FeedSpec) -> list[str]:
 
 def detect_variant(spec: FeedSpec, path: Path, csv_path: Path | None = None) -> SchemaVariant:
     """Which known layout a file is in, or a clear error naming what was found."""
-    records = {d: _first_record(csv_path or path, d) for d in _delimiters(spec)}
+    records = {d: _first_record(csv_path or path, d, named=path) for d in _delimiters(spec)}
     headers = {d: tuple(name.strip() for name in r) for d, r in records.items()}
     for variant in spec.variants:
         found = headers[variant.delimiter or spec.delimiter]
@@ -230,7 +229,8 @@ def detect_variant(spec: FeedSpec, path: Path, csv_path: Path | None = None) -> 
 
     record = records[spec.delimiter]
     found = max(headers.values(), key=len)
-    shown = ", ".join(found) if len(found) <= 40 else ", ".join(found[:40]) + f", … ({len(found) - 40} more)"
+    capped = [_capped(name) for name in found[:40]]
+    shown = ", ".join(capped) + (f", … ({len(found) - 40} more)" if len(found) > 40 else "")
     known = "\n".join(
         f"  - {v.name}: "
         + (
@@ -247,7 +247,7 @@ def detect_variant(spec: FeedSpec, path: Path, csv_path: Path | None = None) -> 
         missing = (
             closest.missing_from(found) if closest.subset else [c for c in closest.columns if c not in found]
         )
-        extra = [] if closest.subset else [c for c in found if c not in closest.columns]
+        extra = [] if closest.subset else [_capped(c) for c in found if c not in closest.columns][:40]
         hint = (
             f"\nClosest known variant is {closest.name}: missing {missing or 'nothing'}, "
             f"unexpected {extra or 'nothing'}."
@@ -260,6 +260,12 @@ def detect_variant(spec: FeedSpec, path: Path, csv_path: Path | None = None) -> 
         f"{path}: the header is not a known {spec.title} layout.\n"
         f"Found {len(found)} columns: {shown}\nKnown variants:\n{known}{hint}"
     )
+
+
+def _capped(name: str, limit: int = 60) -> str:
+    """A header name as echoed in a message: printable, at most `limit` characters."""
+    shown = name if name.isprintable() else repr(name)[1:-1]
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def _sql_str(value: str) -> str:
@@ -400,8 +406,8 @@ def _transcoded_from_cp1252(path: Path, csv_path: Path) -> Iterator[Path]:
     """A UTF-8 copy of a Windows-1252 file, decoded in 1 MiB chunks (a byte-level codec: no
     row is looked at). The five bytes Windows-1252 leaves undefined are refused with their
     offset rather than guessed."""
-    with tempfile.TemporaryDirectory(prefix="cw-cp1252-", dir=settings.scratch_dir()) as tmp:
-        target = Path(tmp) / csv_path.name
+    with scratch.folder("cw-cp1252-") as tmp:
+        target = tmp / csv_path.name
         decoder = codecs.getincrementaldecoder(CP1252)()
         offset = 0
         with csv_path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
@@ -570,8 +576,11 @@ def stage_period(
         digests = [hashing.submit(sha256_of, Path(path)) for path in files]  # while DuckDB reads
         tags = []
         for index, path in enumerate(files):
-            csv_path = stack.enter_context(readable_csv(path, spec))
-            variant = detect_variant(spec, path, csv_path)
+            try:  # an archive or a file that is not text: name the feed and the month too
+                csv_path = stack.enter_context(readable_csv(path, spec))
+                variant = detect_variant(spec, path, csv_path)
+            except (BadArchive, NotTextFile) as exc:
+                raise type(exc)(f"{spec.title}, {period:%Y-%m}: {exc}") from exc
             cut = _cut_short(csv_path, spec, variant)
             tag = f"{stem}_{index}"
             encodings.add(_read_with_encoding(conn, spec, path, variant, csv_path, tag, stack))

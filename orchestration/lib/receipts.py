@@ -31,12 +31,19 @@ def _log(path: Path, mtime_ns: int) -> dict[tuple[str, str, str], datetime]:
     return {(r["feed"], r["period"], r["file"]): datetime.fromisoformat(r["received_at"]) for r in rows}
 
 
-def received_at(path: Path) -> datetime:
-    """Arrival time of a file at `<landing>/<feed>/<YYYY-MM>/<file>` (naive UTC)."""
+def logged_at(path: Path) -> datetime | None:
+    """When the receipt log says a file at `<landing>/<feed>/<YYYY-MM>/<file>` arrived (naive UTC),
+    or None when there is no log or it does not list the file."""
     path = Path(path)
     log = path.parents[2] / LOG_NAME if len(path.parents) > 2 else None
-    if log is not None and log.is_file():
-        entry = _log(log, log.stat().st_mtime_ns).get((path.parents[1].name, path.parent.name, path.name))
-        if entry is not None:
-            return entry
-    return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
+    if log is None or not log.is_file():
+        return None
+    return _log(log, log.stat().st_mtime_ns).get((path.parents[1].name, path.parent.name, path.name))
+
+
+def received_at(path: Path) -> datetime:
+    """Arrival time of a file at `<landing>/<feed>/<YYYY-MM>/<file>` (naive UTC)."""
+    entry = logged_at(path)
+    if entry is not None:
+        return entry
+    return datetime.fromtimestamp(Path(path).stat().st_mtime, UTC).replace(tzinfo=None)

@@ -9,6 +9,7 @@ Relative values are taken from the repository root, so `make`, `dagster dev` and
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -64,6 +65,14 @@ def warehouse_path() -> Path:
     return _resolve(os.environ.get(WAREHOUSE_ENV, DEFAULT_WAREHOUSE))
 
 
+def scratch_dir() -> Path:
+    """Where zip members and workbook sheets are written for DuckDB to read: `tmp/` beside the
+    warehouse file. The warehouse's folder is where the disk space (an EPD month is ~7 GB of
+    CSV) and the access control for patient-level data were provisioned; the system /tmp is
+    often a small RAM disk that other users can list."""
+    return warehouse_path().parent / "tmp"
+
+
 def dbt_target_dir() -> Path:
     """dbt's target folder for this warehouse's builds: its partial parse, manifest and run
     results, kept beside the warehouse so the next run re-parses only what changed."""
@@ -71,12 +80,46 @@ def dbt_target_dir() -> Path:
     return warehouse.parent / f"{warehouse.stem}.dbt_target"
 
 
-def scratch_dir() -> Path:
-    """Where loads write temporary files (archive members, transcoded copies): beside the
-    warehouse, so nothing is written outside the warehouse's folders."""
-    folder = warehouse_path().parent / "tmp"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+# Limits on what a zip archive may inflate to (orchestration/lib/archives.py). Real feeds stay far
+# below both: a national EPD month is ~6-8 GB of CSV, and publisher CSVs compress 3-15 to 1 (the
+# real-format samples: 3.1 for HES, up to 11.9 for the GP practice map). A deflate bomb reaches
+# ~1,000 to 1. The ratio is judged once more than ARCHIVE_RATIO_GRACE_BYTES are inflated: a
+# small file's ratio says nothing.
+ARCHIVE_MAX_BYTES_ENV = "ARCHIVE_MAX_INFLATED_BYTES"
+DEFAULT_ARCHIVE_MAX_BYTES = 32 * 1024**3  # 32 GiB: four times a national EPD month
+ARCHIVE_MAX_RATIO_ENV = "ARCHIVE_MAX_RATIO"
+DEFAULT_ARCHIVE_MAX_RATIO = 100.0
+ARCHIVE_RATIO_GRACE_BYTES = 1024**2
+
+_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4}
+_UNITS |= {"kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+
+
+def _byte_count(name: str, value: str) -> int:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", value.lower())
+    if not match or match[2] not in _UNITS or float(match[1]) <= 0:
+        raise ValueError(f"{name}={value!r}: expected a positive size in bytes, e.g. 34359738368 or 32GiB")
+    return int(float(match[1]) * _UNITS[match[2]])
+
+
+def archive_max_inflated_bytes() -> int:
+    """The most one zip member may inflate to, declared or actually read."""
+    value = os.environ.get(ARCHIVE_MAX_BYTES_ENV, "").strip()
+    return _byte_count(ARCHIVE_MAX_BYTES_ENV, value) if value else DEFAULT_ARCHIVE_MAX_BYTES
+
+
+def archive_max_ratio() -> float:
+    """The most a zip member may inflate per byte of archive (declared or actually read)."""
+    value = os.environ.get(ARCHIVE_MAX_RATIO_ENV, "").strip()
+    if not value:
+        return DEFAULT_ARCHIVE_MAX_RATIO
+    try:
+        ratio = float(value)
+    except ValueError:
+        ratio = 0.0
+    if not ratio >= 1:
+        raise ValueError(f"{ARCHIVE_MAX_RATIO_ENV}={value!r}: expected a ratio of at least 1 (e.g. 100)")
+    return ratio
 
 
 ACCEPT_SMALLER_ENV = "ACCEPT_SMALLER_DELIVERY"
