@@ -250,6 +250,9 @@ class FeedSpec:
     # A re-delivery with fewer good rows than this share of the delivery it replaces is refused
     # (loader._refuse_if_shrunk); ACCEPT_SMALLER_DELIVERY lets a real withdrawal through.
     min_redelivery_share: float = 0.5
+    # Text values may hold line breaks inside quotes (Fingertips' definitions do); elsewhere a
+    # value spanning lines is a quote left open and its row is quarantined.
+    multiline_values: bool = False
     description: str = ""
     grain: tuple[str, ...] = field(default_factory=tuple)
     # When the publisher releases the feed and which period a release covers: the feed's schedule

@@ -31,6 +31,10 @@ class TruncatedFile(FeedLoadError):
     """The file ends mid-record: cut short in transfer."""
 
 
+class UnbalancedQuote(FeedLoadError):
+    """A quote opened and never closed: the rest of the file would read as one value."""
+
+
 class ShrunkDelivery(FeedLoadError):
     """A re-delivery far smaller than the delivery it would replace."""
 

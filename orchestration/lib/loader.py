@@ -49,6 +49,7 @@ from orchestration.lib.load_errors import (  # callers also catch them from here
     ShrunkDelivery,
     TooManyRejectedRows,
     TruncatedFile,
+    UnbalancedQuote,
     UnknownSchemaVariant,
 )
 from orchestration.lib.receipts import received_at
@@ -252,6 +253,16 @@ def detect_variant(spec: FeedSpec, path: Path, csv_path: Path | None = None) -> 
             f"\nClosest known variant is {closest.name}: missing {missing or 'nothing'}, "
             f"unexpected {extra or 'nothing'}."
         )
+        repeated = sorted({_capped(c) for c in found if found.count(c) > 1})
+        if repeated:
+            hint += f"\nRepeated column name(s): {repeated}."
+        if not closest.subset and not missing and not extra and not repeated:
+            moved = next(i for i, (a, b) in enumerate(zip(found, closest.columns, strict=False)) if a != b)
+            hint += (
+                f"\nEvery column of {closest.name} is there, in another order: column {moved + 1} is "
+                f"{_capped(found[moved])!r} where the layout has {closest.columns[moved]!r}. Publishers do "
+                "not reorder their columns: was the file re-saved from a spreadsheet?"
+            )
     if len(headers[spec.delimiter]) == 1 and any(
         sep in record[0] for sep in ("|", ";", "\t", ",") if sep not in _delimiters(spec)
     ):
@@ -302,6 +313,16 @@ def _value_sql(spec: FeedSpec, published: str) -> str:
     )
 
 
+# No published text field is longer (names and addresses run to ~100 characters); a longer one is
+# a quote left open that swallowed lines, or a file that is not this feed's.
+MAX_FIELD_CHARS = 4096
+
+
+def _shown(value: str) -> str:
+    """A value as a quarantine reason shows it: at most 100 characters."""
+    return f"(case when length({value}) > 100 then left({value}, 100) || '…' else {value} end)"
+
+
 def _typed_select(spec: FeedSpec, variant: SchemaVariant, read_sql: str, source: str) -> str:
     """One query that types every canonical column and lists the reasons a row is refused.
 
@@ -323,8 +344,28 @@ def _typed_select(spec: FeedSpec, variant: SchemaVariant, read_sql: str, source:
             checks.append(f"({value} is null or {col.name} is not null)")
             reasons.append(
                 f"case when {value} is not null and {col.name} is null then "
-                f"{_sql_str(label + ': ')} || {value} || "
+                f"{_sql_str(label + ': ')} || {_shown(value)} || "
                 f"{_sql_str(' is not a valid ' + col.sql_type.lower())} end"
+            )
+        elif source_col:  # text: no value spans lines (a quote left open) or runs to kilobytes
+            spans = (
+                ""
+                if spec.multiline_values
+                else f" or strpos({value}, chr(10)) > 0 or strpos({value}, chr(13)) > 0"
+            )
+            bad = f"(length({value}) > {MAX_FIELD_CHARS}{spans})"
+            checks.append(f"not coalesce({bad}, false)")
+            reasons.append(
+                f"case when length({value}) > {MAX_FIELD_CHARS} then {_sql_str(label + ': a value of ')} || "
+                f"format('{{:,}}', length({value})) || "
+                f"{_sql_str(f' characters (over {MAX_FIELD_CHARS:,}): a quote left open, or not this feed?')}"
+                + (
+                    ""
+                    if spec.multiline_values
+                    else f" when coalesce({bad}, false) then "
+                    f"{_sql_str(label + ': the value spans lines (a quote left open?)')}"
+                )
+                + " end"
             )
         if col.required:
             checks.append(f"({value} is not null)")
@@ -425,6 +466,28 @@ def _transcoded_from_cp1252(path: Path, csv_path: Path) -> Iterator[Path]:
                     break
                 offset += len(chunk)
         yield target
+
+
+def _refuse_if_quote_left_open(conn: duckdb.DuckDBPyConnection, path: Path, csv_path: Path, tag: str) -> None:
+    """A quote opened and never closed makes the reader take the rest of the file as one value:
+    one refused record would stand for thousands of lines. Refuse the file, naming the line."""
+    opened = conn.execute(
+        f"select line, line_byte_position from rejects_{tag} where error_type = 'UNQUOTED VALUE' "
+        f"and line >= (select coalesce(max(_line), 0) from lines_{tag}) order by line desc limit 1"
+    ).fetchall()
+    if not opened:
+        return
+    line, start = opened[0]
+    swallowed = 0
+    with csv_path.open("rb") as handle:
+        handle.seek(start or 0)
+        while chunk := handle.read(1 << 20):
+            swallowed += chunk.count(b"\n")
+    if swallowed > 1:
+        raise UnbalancedQuote(
+            f"{path}: line {line:,} opens a quote that is never closed, so the reader took the "
+            f"{swallowed:,} lines after it as one value. Nothing was loaded; the previous data are kept."
+        )
 
 
 def _cut_short(csv_path: Path, spec: FeedSpec, variant: SchemaVariant) -> str | None:
@@ -585,6 +648,7 @@ def stage_period(
             tag = f"{stem}_{index}"
             encodings.add(_read_with_encoding(conn, spec, path, variant, csv_path, tag, stack))
             _number_lines(conn, variant, tag)
+            _refuse_if_quote_left_open(conn, path, csv_path, tag)
             if cut:
                 line = conn.execute(
                     f"select greatest((select max(_line) from lines_{tag}), "

@@ -87,6 +87,7 @@ FINGERTIPS_RELEASES = Publication(
 )
 
 FINGERTIPS_DATA = FeedSpec(
+    multiline_values=True,  # the published data carry line breaks in quoted notes
     name="fingertips_indicator_data",
     title="OHID Fingertips indicator data (all_data/csv export)",
     publisher="Office for Health Improvement and Disparities",
@@ -197,6 +198,7 @@ METADATA_COLUMNS = (
 )
 
 FINGERTIPS_METADATA = FeedSpec(
+    multiline_values=True,  # definitions and rationales run over several lines
     name="fingertips_indicator_metadata",
     title="OHID Fingertips indicator metadata (indicator_metadata/csv export)",
     publisher="Office for Health Improvement and Disparities",
