@@ -104,7 +104,7 @@ def test_an_undeclared_table_and_a_table_without_a_regime_fail(conn):
 
 def test_the_hes_regime_fails_on_sub_national_counts_in_1_to_7_and_unrounded_ones(conn):
     conn.execute(
-        "create table share.spells as select * from (values ('england', 3), ('icb', 0), ('icb', 5), "
+        "create table share.spells as select * from (values ('england', 3), ('icb', 0), ('icb', 10), "
         "('icb', 7), ('icb', 12), ('sub_icb', 1)) as t(area_level, spells)"
     )
     node = {
