@@ -157,6 +157,33 @@ def available_periods(spec: FeedSpec, root: Path | None = None) -> list[date]:
     return [period for period, folder in _month_folders(spec, root) if _matching_files(spec, folder, root)]
 
 
+def misfiled_folders(spec: FeedSpec, root: Path | None = None) -> list[Path]:
+    """Folders of a feed that hold one of its files but are not named `YYYY-MM` (`2022-5`,
+    `202205`, `2022-13`, `May 2022`): their files would otherwise never be loaded, silently."""
+    base = _feed_base(spec, root)
+    if not base.is_dir():
+        return []
+    return [
+        folder
+        for folder in sorted(base.iterdir())
+        if folder.is_dir()
+        and not folder.name.startswith((".", "_"))
+        and period_of_folder(folder.name) is None
+        and any(_matches(spec, p) for p in folder.iterdir())
+    ]
+
+
+def misfiled_message(spec: FeedSpec, folders: list[Path]) -> str:
+    listed = "; ".join(
+        f"{f} ({', '.join(p.name for p in sorted(f.iterdir()) if _matches(spec, p))})" for f in folders
+    )
+    return (
+        f"{spec.title}: {len(folders)} folder(s) hold the feed's files but are not named as a month "
+        f"(YYYY-MM, e.g. 2022-05), so their files were not loaded: {listed}. Rename each folder to "
+        "the month its file covers."
+    )
+
+
 def landing_state(spec: FeedSpec, root: Path | None = None) -> dict[str, str]:
     """path → 'mtime:size' for every matching file: what the sensor compares between ticks."""
     base = feed_dir(spec, root)

@@ -24,6 +24,7 @@ from orchestration.lib.column_schema import feed_column_schema
 from orchestration.lib.dbt_vars import months_between
 from orchestration.lib.feed_absence import FEED_ABSENT, MISSING_MONTH
 from orchestration.lib.feed_spec import FeedSpec
+from orchestration.lib.load_errors import MisfiledDelivery
 from orchestration.lib.partitions import MONTHLY
 from orchestration.lib.warehouse import WRITER_POOL, connect
 
@@ -267,6 +268,8 @@ def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] =
                     context, spec, key, {"months_before_first_delivery": len(before)}, "no month is expected"
                 )
                 return
+            if not set(months) & set(delivered) and landing.misfiled_folders(spec):
+                raise MisfiledDelivery(landing.misfiled_message(spec, landing.misfiled_folders(spec)))
             if not set(months) & set(delivered):
                 # Absent for the whole window: a data gap, not a failed load. The months the
                 # warehouse holds from an earlier load keep their data and are not gaps.
@@ -332,6 +335,9 @@ def monthly_feed_asset(spec: FeedSpec, group: str, deps: Sequence[dg.AssetKey] =
             feed_absence.record(
                 conn, spec, folder, window_months, missing_months, MISSING_MONTH, detail, context.run_id
             )
+        misfiled = landing.misfiled_folders(spec)
+        if misfiled:  # the months that are filed correctly were loaded; these need a person
+            raise MisfiledDelivery(landing.misfiled_message(spec, misfiled))
         if missing:
             raise loader.MissingSubmission(
                 f"{len(missing)} month(s) have no file; the {len(committed.loaded)} that do were loaded:\n"

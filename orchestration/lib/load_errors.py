@@ -27,6 +27,10 @@ class MissingSubmission(FeedLoadError):
     """No file for a month that was expected."""
 
 
+class MisfiledDelivery(FeedLoadError):
+    """A feed's files in a folder that is not named as a month."""
+
+
 class TruncatedFile(FeedLoadError):
     """The file ends mid-record: cut short in transfer."""
 
