@@ -48,3 +48,21 @@ def dbt_manifest():
         if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
             dbt = Path(sys.executable).parent / "dbt"
             subprocess.run([str(dbt), "parse", "--quiet", "--profiles-dir", "."], cwd=project, check=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The bad-input suite's table of cases and outcomes (tests/unit/test_bad_input_suite.py),
+    gathered from the reports so it shows under pytest-xdist too."""
+    rows = [
+        value
+        for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+        if report.when == "call"
+        for name, value in report.user_properties
+        if name == "bad_input_case"
+    ]
+    if not rows:
+        return
+    terminalreporter.section(f"bad-input suite: {len(rows)} cases")
+    terminalreporter.write_line("case | expected | outcome")
+    for row in sorted(rows):
+        terminalreporter.write_line(row)

@@ -894,8 +894,14 @@ def load_period(
     staged = stage_period(conn, spec, period, files)
     outcome = commit_periods(conn, [staged], judge)
     if outcome.refused:
+        failed = [
+            f"{o.suite.name}: {f.describe()}"
+            for o in outcome.refused[period]
+            for f in o.failed
+            if f.severity == "error"
+        ]
         raise DeliveryRefused(
-            f"{', '.join(str(p) for p in files)}: the blocking checks refused {spec.title} {period:%Y-%m}; "
-            "the previous data are kept"
+            f"{', '.join(str(p) for p in files)}: the blocking checks refused {spec.title} {period:%Y-%m} "
+            f"and the previous data are kept. Failed: {'; '.join(failed)}"
         )
     return outcome.loaded[0]
