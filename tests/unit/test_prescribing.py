@@ -19,7 +19,6 @@ from orchestration.defs.prescribing.feeds import EPD, PDPI_TRAILING_FIELD
 from orchestration.lib import landing, validation
 from orchestration.lib.loader import (
     TooManyRejectedRows,
-    TruncatedFile,
     UnknownSchemaVariant,
     detect_variant,
     load_period,
@@ -264,19 +263,6 @@ def test_unidentified_doctors_rows_with_dash_organisation_fields_are_kept(conn, 
 def month_text(generated) -> str:
     out, _, _ = generated
     return _text(out / "epd" / "2022-03" / "EPD_202203.zip")
-
-
-def test_a_file_cut_mid_record_is_refused_with_its_last_line(conn, tmp_path, month_text):
-    lines = month_text.rstrip("\n").split("\n")
-    cut = "\n".join(lines)[: "\n".join(lines).rfind(",")]  # the last record loses its final field
-    with pytest.raises(TruncatedFile, match=rf"ends mid-record at line {len(lines):,} "):
-        load_period(conn, EPD, date(2022, 3, 1), [_write(tmp_path / "EPD_202203.csv", cut)])
-
-
-def test_a_wrong_delimiter_is_reported_as_such(conn, tmp_path, month_text):
-    path = _write(tmp_path / "EPD_202203.csv", month_text.replace(",", ";"))
-    with pytest.raises(UnknownSchemaVariant, match="is the delimiter wrong"):
-        load_period(conn, EPD, date(2022, 3, 1), [path])
 
 
 def test_a_renamed_column_names_the_closest_layout_and_the_difference(conn, tmp_path, month_text):
