@@ -33,13 +33,23 @@ class WarehouseResource(DuckDBResource):
         except Exception as exc:  # housekeeping for other runs must never fail this one
             context.log.warning(f"Could not check the pools for slots held by dead runs: {exc!r}")
 
-    def _log(self):
-        try:
-            return self.get_resource_context().log or warehouse.logger
-        except CheckError:  # used outside a run (a script, a test)
-            return warehouse.logger
-
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with warehouse.connect(Path(self.database), config=self.connection_config, log=self._log()) as conn:
+        log = _RunLog(self)
+        with warehouse.connect(Path(self.database), config=self.connection_config, log=log) as conn:
             yield conn
+
+
+class _RunLog:
+    """The log of the run the resource serves (this module's logger outside a run), looked up only
+    when a wait has something to say."""
+
+    def __init__(self, resource: WarehouseResource) -> None:
+        self.resource = resource
+
+    def warning(self, msg: str) -> None:
+        try:
+            log = self.resource.get_resource_context().log or warehouse.logger
+        except CheckError:  # used outside a run (a script, a test)
+            log = warehouse.logger
+        log.warning(msg)
