@@ -2,11 +2,12 @@
 
 Every step that touches the warehouse claims the `duckdb_writer` pool's one slot (dagster.yaml)
 in the Dagster run storage, and gives it back when the step ends. A run worker killed mid-step
-(SIGKILL, OOM killer, a closed laptop lid) gives nothing back: its run stays STARTED and its
-claim stays in the storage, so every later run waits "blocked by limit for pool duckdb_writer"
-for ever. Dagster's run monitoring does not help here: with the DefaultRunLauncher (every run of
-this project: `make run`, the UI, schedules and sensors) it cannot tell whether a run worker is
-alive, and its `free_slots_after_run_end_seconds` only frees runs that have already *finished*.
+(SIGKILL, the OOM killer) gives nothing back: its run stays STARTED and its claim stays in the
+storage, so every later run waits "blocked by limit for pool duckdb_writer" for ever. Dagster's
+run monitoring (dagster.yaml; the daemon of `make ui` runs it) does not free it: with the
+DefaultRunLauncher (runs launched from the UI, schedules and sensors) it cannot tell whether a
+run worker is alive, `make run` executes in process where nothing watches it at all, and
+`free_slots_after_run_end_seconds` frees only runs that have already *finished*.
 
 So each run records the process that runs it, and `free_stale_slots` (called before `make run`
 starts its run, and by the warehouse resource as any run starts) frees the slots of every run
