@@ -6,7 +6,6 @@ Everything assembled here lives in orchestration/defs/<feed>/ and orchestration/
 from __future__ import annotations
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.activity import assets as activity_assets
 from orchestration.defs.catalog import ALL_FEEDS
@@ -27,6 +26,7 @@ from orchestration.lib import settings
 from orchestration.lib.freshness import freshness_checks, freshness_schedule
 from orchestration.lib.landing_sensor import build_landing_sensor
 from orchestration.lib.schedules import feed_schedules
+from orchestration.lib.warehouse_resource import WarehouseResource
 
 settings.export_environment()
 
@@ -66,7 +66,7 @@ defs = dg.Definitions(
     schedules=[*feed_schedules(ALL_FEEDS), feed_freshness_schedule],
     sensors=[build_landing_sensor(ALL_FEEDS)],
     resources={
-        "duckdb": DuckDBResource(
+        "duckdb": WarehouseResource(
             database=str(settings.warehouse_path()), connection_config=settings.duckdb_config()
         ),
         "dbt": dbt_resource,

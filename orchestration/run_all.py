@@ -20,7 +20,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from orchestration.lib import landing, settings
+from orchestration.lib import landing, run_slots, settings
 from orchestration.lib.progress import capture_output, progress_logger
 from orchestration.lib.run_summary import print_summary
 
@@ -50,16 +50,20 @@ def main() -> int:
         first, last = partition_range(ALL_FEEDS)
         terminal.write(f"Materialising every asset for {first:%Y-%m} … {last:%Y-%m} in one run …\n")
         terminal.flush()
+        instance = dg.DagsterInstance.get()
+        # A run killed mid-step keeps its pool slot: free it (and say so) before this run waits on it.
+        run_slots.free_stale_slots(instance, run_slots.StreamLog(terminal, sys.stdout))
         job = defs.resolve_job_def("materialise_warehouse").with_logger_defs(
             {"console": colored_console_logger, "progress": progress_logger(terminal)}
         )
         result = job.execute_in_process(
             # Dagster starts only the loggers the run config names.
             run_config={"loggers": {"console": {"config": {"log_level": "DEBUG"}}, "progress": {}}},
-            instance=dg.DagsterInstance.get(),
+            instance=instance,
             tags={
                 ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
                 ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
+                **run_slots.process_tags(),  # which process runs it, for free_stale_slots
             },
             raise_on_error=False,
         )
