@@ -46,11 +46,16 @@ landing_dir = Path(sys.argv[3])
 spec = next(s for s in ALL_FEEDS if s.name == feed)
 files = landing.files_for_period(spec, month, landing_dir).files
 suites = validation.suite_files(spec.name)
-validation._context()  # GX's import and context are not the load's cost
 conn = duckdb.connect(warehouse, config=settings.duckdb_config())
-started = time.perf_counter()
-if "judge" in inspect.signature(loader.load_period).parameters:
+for other in ALL_FEEDS:  # suites look up other feeds' tables (the practice map, ODS)
+    loader.ensure_raw_table(conn, other)
+for suite in suites:  # GX's imports and first validation are not the load's cost
+    validation.run_suite(conn, suite, month, month)
+guarded = "judge" in inspect.signature(loader.load_period).parameters
+if guarded:  # imported before the clock starts (it imports Dagster)
     from orchestration.lib.load_assets import blocking_judge
+started = time.perf_counter()
+if guarded:
     result = loader.load_period(conn, spec, month, files, blocking_judge(spec))
     rest = [s for s in suites if s.severity != "error"]
 else:
