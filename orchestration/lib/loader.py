@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib import faults
+from orchestration.lib import faults, scratch
 from orchestration.lib.feed_spec import FeedSpec, SchemaVariant
 from orchestration.lib.load_errors import (  # callers also catch them from here
     EmptyFeedFile,
@@ -165,9 +164,9 @@ def readable_csv(path: Path, spec: FeedSpec | None = None) -> Iterator[Path]:
                 f"{path}: none of the sheets {list(sheets)} is in the workbook "
                 f"(it has {workbook_sheets(path)})"
             )
-        with tempfile.TemporaryDirectory(prefix="cw-sheet-") as tmp:
+        with scratch.folder("sheet") as tmp:  # a killed load's copy is removed by the next
             yield workbook_sheet_to_csv(
-                path, present[0], first_columns=variant_first_columns(spec), out_dir=Path(tmp)
+                path, present[0], first_columns=variant_first_columns(spec), out_dir=tmp
             )
         return
     if path.suffix.lower() != ".zip":
@@ -180,8 +179,8 @@ def readable_csv(path: Path, spec: FeedSpec | None = None) -> Iterator[Path]:
                 f"{path}: expected exactly one .csv or .txt file inside the zip archive, "
                 f"found {members or 'none'}"
             )
-        with tempfile.TemporaryDirectory(prefix="cw-unzip-") as tmp:
-            target = Path(tmp) / Path(members[0]).name
+        with scratch.folder("unzip") as tmp:  # a killed load's copy is removed by the next
+            target = tmp / Path(members[0]).name
             with archive.open(members[0]) as src, target.open("wb") as dst:
                 while chunk := src.read(1 << 20):
                     dst.write(chunk)

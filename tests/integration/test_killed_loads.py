@@ -357,3 +357,47 @@ def test_a_load_killed_part_way_leaves_the_old_month_or_the_new_and_reruns_to_th
         "identical",
         f"{time.monotonic() - started:.1f}",
     )
+
+
+@pytest.fixture(scope="module")
+def zipped_old(deliveries, tmp_path_factory) -> Path:
+    """The first delivery as a zip archive, as NHS England ships several feeds (`ECDS_*.zip`)."""
+    path = tmp_path_factory.mktemp("ecds_zip") / f"ECDS_{MONTH:%Y%m}_v1.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.write(deliveries.old, deliveries.old.name)
+    return path
+
+
+def test_a_load_killed_while_it_extracts_a_zip_leaves_a_copy_that_the_next_load_removes(
+    zipped_old, reference, kill_report, tmp_path
+):
+    """SIGKILL skips every cleanup: the extracted CSV (390 MB for a national ECDS month) stays
+    in the temp folder. The next load, in another process as the next run is, removes it."""
+    started = time.monotonic()
+    warehouse = tmp_path / "warehouse" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy2(reference.old_warehouse, warehouse)
+    temp, log = tmp_path / "tmp", tmp_path / "load.log"
+    temp.mkdir()
+    env = checkpoint_env(tmp_path / "checkpoints", TMPDIR=str(temp))
+    args = (str(warehouse), MONTH.isoformat(), str(zipped_old))
+    child = start_python(LOAD, *args, env=env, log=log)
+    wait_until(lambda: any(temp.glob("cw-unzip-*/*.csv")), child, "the archive's extraction", log)
+    kill(child, log, "while it extracted the archive")
+    left = sorted(p.name for p in temp.iterdir())
+    assert left and all(name.startswith(f"cw-unzip-{child.pid}@") for name in left)
+    with connect(warehouse) as conn:
+        assert state(conn) == reference.old
+
+    again = start_python(LOAD, *args, env=env, log=tmp_path / "again.log")
+    assert again.wait(timeout=300) == 0, (tmp_path / "again.log").read_text()
+    assert not list(temp.iterdir()), "the next load left the killed load's extraction behind"
+    # The archive's rows are the first delivery's, only the file name (the archive's) differs.
+    by_content = (SPEC.raw_table, "_period = ?", [MONTH], (*TIMESTAMPS, "_source_file"))
+    with connect(warehouse) as conn:
+        assert_log_and_quarantine_agree_with_raw(conn)
+        reloaded = fingerprint(conn, *by_content)
+    with duckdb.connect(str(reference.old_warehouse), read_only=True) as conn:
+        assert reloaded == fingerprint(conn, *by_content)
+    seconds = f"{time.monotonic() - started:.1f}"
+    kill_report.add("zip extraction", "the copy appeared", "-", "wholly old", "copy removed", seconds)
