@@ -2,16 +2,21 @@
 
 The warehouse holds an earlier, smaller delivery of the month (and the month before it). A child
 process loads the new delivery with `loader.load_period` and is killed at each named checkpoint
-of the load (orchestration/lib/faults.py), either held there or a share of the way into the
-phase that follows it (inside DuckDB's read, the inserts, the commit). After each kill the
-warehouse must open, hold the month wholly as the old delivery or wholly as the new one, with
-`meta.load_log` and `meta.quarantine` saying the same as `raw`, every other month untouched and
-nothing left behind; and a re-run of the load must give, to the byte, what a load that was never
-interrupted gives.
+of the load (orchestration/lib/faults.py): held there, a share of the way into the phase that
+follows it (inside DuckDB's read, the inserts, the commit and close), or at once after the last
+one (inside `commit`). After each kill the warehouse must open, hold the month wholly as the old
+delivery or wholly as the new one, with `meta.load_log` and `meta.quarantine` saying the same as
+`raw`, every other month untouched and nothing left behind; and a re-run of the load must give,
+to the byte, what a load that was never interrupted gives.
 
 The feed is ECDS: a national month from the generator is 2.1M attendances (390 MB of CSV), whose
 read and inserts each take seconds here. The test knows load_period only by its checkpoint
-names: add one by appending it to CHECKPOINTS.
+names: add one by appending it to CHECKPOINTS. A last test kills a load while it extracts a zip
+archive (as ECDS and other feeds are shipped): the extraction it leaves is the next load's to
+remove (orchestration/lib/scratch.py).
+
+The table of kill points and outcomes is printed after the module's tests (run the module on its
+own, not under pytest-xdist, to see it).
 """
 
 from __future__ import annotations
@@ -107,8 +112,12 @@ def deliveries(tmp_path_factory) -> Deliveries:
     new = root / "second" / f"ECDS_{MONTH:%Y%m}_v2.csv"
     new.parent.mkdir()
     if written.suffix == ".zip":  # the generator zips another way than the patch assumes
-        with zipfile.ZipFile(written) as archive, archive.open(archive.namelist()[0]) as src:
-            new.write_bytes(src.read())
+        with (
+            zipfile.ZipFile(written) as archive,
+            archive.open(archive.namelist()[0]) as src,
+            new.open("wb") as dst,
+        ):
+            shutil.copyfileobj(src, dst, 1 << 22)
     else:
         written.rename(new)
     old = root / "first" / f"ECDS_{MONTH:%Y%m}_v1.csv"
