@@ -27,6 +27,7 @@ import itertools
 import shutil
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -95,7 +96,7 @@ def _bad_rows(header: list[str], first: list[str], changes: list[dict[str, str]]
 
 
 @pytest.fixture(scope="module")
-def deliveries(tmp_path_factory) -> Deliveries:
+def deliveries(tmp_path_factory) -> Iterator[Deliveries]:
     """A national ECDS month from the generator (as plain CSV, which the feed also accepts), a few
     rows the loader must quarantine added, and an earlier delivery of its first fifth."""
     root = tmp_path_factory.mktemp("ecds_national")
@@ -146,7 +147,8 @@ def deliveries(tmp_path_factory) -> Deliveries:
             )
             + b"2024049999903,202404,2024/25\n"  # cut short: the reader refuses the record
         )
-    return Deliveries(old, new)
+    yield Deliveries(old, new)
+    shutil.rmtree(root)  # half a GB: pytest keeps the last three sessions' temp folders
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,7 @@ def _warehouse_files(folder: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def reference(deliveries, tmp_path_factory) -> Reference:
+def reference(deliveries, tmp_path_factory) -> Iterator[Reference]:
     root = tmp_path_factory.mktemp("ecds_reference")
     old_warehouse = root / "old" / "warehouse.duckdb"
     with connect(old_warehouse) as conn:
@@ -267,7 +269,8 @@ def reference(deliveries, tmp_path_factory) -> Reference:
         assert_log_and_quarantine_agree_with_raw(conn)
     assert new.month != old.month and new.quarantine != old.quarantine and new.others == old.others
     assert new.month.rows > 2_000_000 and len(new.quarantine) == 4 and len(old.quarantine) == 2
-    return Reference(old_warehouse, old, new, phases, ended - started)
+    yield Reference(old_warehouse, old, new, phases, ended - started)
+    shutil.rmtree(root)
 
 
 @pytest.fixture(scope="module")
@@ -358,6 +361,8 @@ def test_a_load_killed_part_way_leaves_the_old_month_or_the_new_and_reruns_to_th
         when = f"{delay:.3f} s" + (
             f" ({delay / reference.phases[checkpoint]:.0%} of its phase)" if share else ""
         )
+    for attempt in tmp_path.glob("attempt*"):  # ~100 MB each; a failing test keeps them
+        shutil.rmtree(attempt)
     kill_report.add(
         checkpoint,
         when,
