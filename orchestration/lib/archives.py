@@ -178,7 +178,7 @@ def extracted_member(path: Path) -> Iterator[Path]:
     with open_archive(path) as archive:
         info = data_member(path, archive)
         check_declared(path, info, limits)
-        with scratch.folder("cw-unzip-") as folder:
+        with scratch.folder("unzip") as folder:
             # A plain name: the member's own could read as a glob pattern to DuckDB (scratch.py).
             target = folder / ("member" + Path(info.filename).suffix.lower())
             inflate(path, archive, info, target, limits)

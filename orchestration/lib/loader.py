@@ -175,7 +175,7 @@ def readable_csv(path: Path, spec: FeedSpec | None = None) -> Iterator[Path]:
                 f"{path}: none of the sheets {list(sheets)} is in the workbook "
                 f"(it has {workbook_sheets(path)})"
             )
-        with scratch.folder("cw-sheet-") as tmp:
+        with scratch.folder("sheet") as tmp:
             sheet = workbook_sheet_to_csv(
                 path, present[0], first_columns=variant_first_columns(spec), out_dir=tmp
             )
@@ -447,7 +447,7 @@ def _transcoded_from_cp1252(path: Path, csv_path: Path) -> Iterator[Path]:
     """A UTF-8 copy of a Windows-1252 file, decoded in 1 MiB chunks (a byte-level codec: no
     row is looked at). The five bytes Windows-1252 leaves undefined are refused with their
     offset rather than guessed."""
-    with scratch.folder("cw-cp1252-") as tmp:
+    with scratch.folder("cp1252") as tmp:
         target = tmp / csv_path.name
         decoder = codecs.getincrementaldecoder(CP1252)()
         offset = 0

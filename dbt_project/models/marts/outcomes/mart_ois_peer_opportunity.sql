@@ -74,7 +74,9 @@ ranked as (
             when value is not null and polarity in ('low_is_good', 'high_is_good')
                 then ntile(10) over (
                     partition by indicator_id, period, value is null
-                    order by case when polarity = 'high_is_good' then -value else value end
+                    -- area code breaks ties (many areas share a value of 0): without it a
+                    -- rebuild of the same data gave tied areas other deciles
+                    order by case when polarity = 'high_is_good' then -value else value end, area_code
                 )
         end as national_decile
     from indicator_values
