@@ -65,7 +65,7 @@ conn.close()
 with duckdb.connect(warehouse, read_only=True) as reader:
     for suite in rest:
         validation.run_suite(reader, suite, month, month)
-print(json.dumps({"seconds": time.perf_counter() - started, "rows": result.rows_loaded}))
+print("RESULT " + json.dumps({"seconds": time.perf_counter() - started, "rows": result.rows_loaded}))
 """
 
 
@@ -87,7 +87,8 @@ def run(tree: Path, feed: str, month: str, landing_dir: Path) -> dict:
         )
         if done.returncode:
             raise SystemExit(f"{tree} {feed}: {done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        (line,) = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+        return json.loads(line.removeprefix("RESULT "))
 
 
 def main() -> int:
@@ -98,6 +99,7 @@ def main() -> int:
     parser.add_argument("--month", required=True)
     parser.add_argument("--base", default="11225ba", help="commit before the guards")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--feeds", nargs="*", help="only these feeds (default: every monthly feed landed)")
     parser.add_argument(
         "--pipeline", type=float, default=328.0, help="seconds of the national month's pipeline"
     )
@@ -110,7 +112,9 @@ def main() -> int:
     feeds = [
         s.name
         for s in ALL_FEEDS
-        if s.cadence == "monthly" and (landing.feed_dir(s, args.landing) / args.month).is_dir()
+        if s.cadence == "monthly"
+        and (landing.feed_dir(s, args.landing) / args.month).is_dir()
+        and (not args.feeds or s.name in args.feeds)
     ]
     base = Path(tempfile.mkdtemp(prefix="cw-base-"))
     subprocess.run(
