@@ -108,18 +108,39 @@ def archive_max_inflated_bytes() -> int:
     return _byte_count(ARCHIVE_MAX_BYTES_ENV, value) if value else DEFAULT_ARCHIVE_MAX_BYTES
 
 
+def _number(name: str, default: float, *, at_least: float, expected: str) -> float:
+    """A numeric setting from the environment, or a clear error naming the variable."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not number >= at_least:  # also refuses nan
+        raise ValueError(f"{name}={value!r}: expected {expected}")
+    return number
+
+
 def archive_max_ratio() -> float:
     """The most a zip member may inflate per byte of archive (declared or actually read)."""
-    value = os.environ.get(ARCHIVE_MAX_RATIO_ENV, "").strip()
-    if not value:
-        return DEFAULT_ARCHIVE_MAX_RATIO
-    try:
-        ratio = float(value)
-    except ValueError:
-        ratio = 0.0
-    if not ratio >= 1:
-        raise ValueError(f"{ARCHIVE_MAX_RATIO_ENV}={value!r}: expected a ratio of at least 1 (e.g. 100)")
-    return ratio
+    return _number(
+        ARCHIVE_MAX_RATIO_ENV,
+        DEFAULT_ARCHIVE_MAX_RATIO,
+        at_least=1,
+        expected="a ratio of at least 1 (e.g. 100)",
+    )
+
+
+LOCK_WAIT_ENV = "WAREHOUSE_LOCK_WAIT_SECONDS"
+DEFAULT_LOCK_WAIT_SECONDS = 60.0
+
+
+def lock_wait_seconds() -> float:
+    """How long a connection waits for another process to release the warehouse."""
+    return _number(
+        LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT_SECONDS, at_least=0, expected="a number of seconds, 0 or more"
+    )
 
 
 ACCEPT_SMALLER_ENV = "ACCEPT_SMALLER_DELIVERY"

@@ -15,7 +15,6 @@ added.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -30,8 +29,7 @@ from orchestration.lib import settings
 
 WRITER_POOL = "duckdb_writer"
 
-LOCK_WAIT_ENV = "WAREHOUSE_LOCK_WAIT_SECONDS"
-DEFAULT_LOCK_WAIT_SECONDS = 60.0
+LOCK_WAIT_ENV = settings.LOCK_WAIT_ENV
 FIRST_RETRY_SECONDS = 0.5  # then doubled up to MAX_RETRY_SECONDS
 MAX_RETRY_SECONDS = 5.0
 
@@ -76,20 +74,6 @@ class WarehouseLocked(duckdb.IOException):
         self.path = path
         self.holder = holder
         self.waited_seconds = waited_seconds
-
-
-def lock_wait_seconds() -> float:
-    """How long a connection waits for another process to release the warehouse."""
-    value = os.environ.get(LOCK_WAIT_ENV, "").strip()
-    if not value:
-        return DEFAULT_LOCK_WAIT_SECONDS
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0:  # also rejects nan
-        raise ValueError(f"{LOCK_WAIT_ENV}={value!r}: expected a number of seconds, 0 or more")
-    return seconds
 
 
 def _command_line(pid: int) -> str | None:
@@ -147,7 +131,7 @@ def open_connection(
             raise
     log = log or logger
     started = time.monotonic()
-    bound = lock_wait_seconds() if wait_seconds is None else wait_seconds
+    bound = settings.lock_wait_seconds() if wait_seconds is None else wait_seconds
     mode = "read-only" if read_only else "for writing"
     delay, attempts = FIRST_RETRY_SECONDS, 1
     while (remaining := bound - (time.monotonic() - started)) > 0:

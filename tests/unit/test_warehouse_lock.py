@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib import warehouse
+from orchestration.lib import settings, warehouse
 from orchestration.lib.warehouse import LOCK_WAIT_ENV, WarehouseLocked, connect, lock_holder
 
 MARKER = "cw_lock_holder_for_test"  # the holder's script: in its command line for the tests to find
@@ -159,14 +159,14 @@ def test_the_wait_is_sixty_seconds_unless_the_environment_says(monkeypatch, valu
         monkeypatch.delenv(LOCK_WAIT_ENV, raising=False)
     else:
         monkeypatch.setenv(LOCK_WAIT_ENV, value)
-    assert warehouse.lock_wait_seconds() == expected
+    assert settings.lock_wait_seconds() == expected
 
 
 @pytest.mark.parametrize("value", ["-1", "soon", "nan"])
 def test_a_wait_that_is_not_a_number_of_seconds_is_refused_by_name(monkeypatch, value):
     monkeypatch.setenv(LOCK_WAIT_ENV, value)
     with pytest.raises(ValueError, match=f"{LOCK_WAIT_ENV}='{value}': expected a number of seconds"):
-        warehouse.lock_wait_seconds()
+        settings.lock_wait_seconds()
 
 
 def test_the_holder_is_read_from_duckdbs_lock_error_text():
