@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -47,6 +48,7 @@ spec = next(s for s in ALL_FEEDS if s.name == feed)
 files = landing.files_for_period(spec, month, landing_dir).files
 suites = validation.suite_files(spec.name)
 conn = duckdb.connect(warehouse, config=settings.duckdb_config())
+conn.execute("set enable_progress_bar = false")
 for other in ALL_FEEDS:  # suites look up other feeds' tables (the practice map, ODS)
     loader.ensure_raw_table(conn, other)
 for suite in suites:  # GX's imports and first validation are not the load's cost
@@ -87,8 +89,10 @@ def run(tree: Path, feed: str, month: str, landing_dir: Path) -> dict:
         )
         if done.returncode:
             raise SystemExit(f"{tree} {feed}: {done.stderr[-3000:]}")
-        (line,) = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-        return json.loads(line.removeprefix("RESULT "))
+        found = re.findall(r"RESULT (\{.*?\})", done.stdout)
+        if not found:
+            raise SystemExit(f"{tree} {feed}: no result\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        return json.loads(found[-1])
 
 
 def main() -> int:
