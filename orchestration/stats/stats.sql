@@ -367,24 +367,19 @@ create or replace macro stats.funnel_poisson_significance(observed, denominator,
 
 -- The label for a signed significance: 0 similar; 1 / -1 the area higher / lower than the
 -- benchmark at 95% (or at the one level compared), 2 / -2 at 99.8% in the two-level comparison;
--- NULL not compared.
+-- NULL not compared. (A lookup, so that the significance, which may hold subqueries, is
+-- expanded once.)
 create or replace macro stats.benchmark_label(significance, polarity) as (
-    case
-        when
-            significance is null or polarity is null
-            or polarity not in ('low_is_good', 'high_is_good', 'no_judgement')
-            then 'Not compared'
-        when significance = 0 then 'Similar'
-        when polarity = 'no_judgement'
-            then
-                case significance
-                    when 2 then 'Highest' when 1 then 'Higher' when -1 then 'Lower' else 'Lowest'
-                end
-        when (significance > 0) = (polarity = 'high_is_good')
-            then case when abs(significance) = 2 then 'Best' else 'Better' end
-        when abs(significance) = 2 then 'Worst'
-        else 'Worse'
-    end
+    coalesce(
+        (
+            case polarity
+                when 'high_is_good' then ['Worst', 'Worse', 'Similar', 'Better', 'Best']
+                when 'low_is_good' then ['Best', 'Better', 'Similar', 'Worse', 'Worst']
+                when 'no_judgement' then ['Lowest', 'Lower', 'Similar', 'Higher', 'Highest']
+            end
+        )[significance + 3],
+        'Not compared'
+    )
 );
 
 -- Single overlapping CI (method 1) at the level whose limits are passed: Similar when the
@@ -472,15 +467,18 @@ create or replace macro stats.compare_spc_proportion(
                 or stats.z_value(confidence) is null
                 then null
             when denominator <= 0 or (benchmark / multiplier) not between 0 and 1 then null
-            when
-                stats.wilson_upper(denominator * (benchmark / multiplier), denominator, confidence)
-                < area_value / multiplier
-                then 1
-            when
-                stats.wilson_lower(denominator * (benchmark / multiplier), denominator, confidence)
-                > area_value / multiplier
-                then -1
-            else 0
+            -- GetSignificanceFromSDs: above the upper limit 1, below the lower -1 (limits in order)
+            else
+                cast(
+                    area_value / multiplier
+                    > stats.wilson_upper(denominator * (benchmark / multiplier), denominator, confidence)
+                    as int
+                )
+                - cast(
+                    area_value / multiplier
+                    < stats.wilson_lower(denominator * (benchmark / multiplier), denominator, confidence)
+                    as int
+                )
         end,
         polarity
     )
@@ -511,16 +509,9 @@ create or replace macro stats.compare_spc_dsr(
     area_value, denominator, benchmark, polarity, confidence, multiplier := 100000
 ) as (
     stats.benchmark_label(
-        case
-            when
-                area_value is null
-                or stats.spc_dsr_lower(benchmark, denominator, confidence, multiplier) is null
-                or stats.spc_dsr_upper(benchmark, denominator, confidence, multiplier) is null
-                then null
-            when stats.spc_dsr_upper(benchmark, denominator, confidence, multiplier) < area_value then 1
-            when stats.spc_dsr_lower(benchmark, denominator, confidence, multiplier) > area_value then -1
-            else 0
-        end,
+        -- GetSignificanceFromSDs as in compare_spc_proportion; NULL when a limit is missing
+        cast(area_value > stats.spc_dsr_upper(benchmark, denominator, confidence, multiplier) as int)
+        - cast(area_value < stats.spc_dsr_lower(benchmark, denominator, confidence, multiplier) as int),
         polarity
     )
 );
