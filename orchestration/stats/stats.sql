@@ -323,23 +323,232 @@ create or replace macro stats.funnel_poisson_significance(observed, denominator,
 );
 
 -- ---------------------------------------------------------------------------------------------
--- Comparison with a benchmark, as Fingertips does it (single overlapping CI at one level):
--- the benchmark value inside the area's interval is "Similar"; otherwise Better / Worse where
--- polarity is known ('low_is_good', 'high_is_good'), Lower / Higher where it is 'no_judgement'.
+-- Comparison with a benchmark: every comparison method of Fingertips. Source:
+-- ukhsa-collaboration/fingertips-open, PholioVisualisationWS/:
+--   Analysis/SingleOverlappingCIsComparer.cs @ 80667f3779d723ad422b662226e9002a47ddd170 (and
+--   SingleOverlappingCIsForOneCILevelComparer.cs @ bffd3f011c903f472f41cbb42a3eb622e95f4ac0),
+--   Analysis/SingleOverlappingCIsForTwoCILevelsComparer.cs @ 678089724a516138232d273c4c7f511ed3c5a338,
+--   Analysis/DoubleOverlappingCIsComparer.cs @ bffd3f011c903f472f41cbb42a3eb622e95f4ac0,
+--   Analysis/SpcForProportionsComparer.cs, SpcForDsrComparer.cs and StatisticalMethods.cs
+--   (PoisLow, PoisHigh) @ 5441c9a3ef1757f9dcb23d42cc474b240947d839,
+--   Analysis/IndicatorComparer.cs (AdjustForPolarity, GetSignificanceFromSDs) and
+--   Analysis/IndicatorComparerFactory.cs @ bffd3f011c903f472f41cbb42a3eb622e95f4ac0;
+-- proven on Fingertips' own test cases (AnalysisTest/) by tests/unit/test_stats_comparisons.py.
+--
+-- Fingertips' answer is a Significance (PholioObjects/Significance.cs @ 678089…: None 0, Worse 1,
+-- Same 2, Better 3, Worst 4, Best 5; "Worse or lower", "Better or higher", "Worst or Lowest",
+-- "Best or highest"), flipped for polarity "RAG low is good" (PolarityIds 0) and worded by
+-- polarity: 'Better' / 'Similar' / 'Worse', with 'Best' / 'Worst' at 99.8% in the two-level
+-- comparison (IndicatorsUI/.../shared/classes/significance-formatter.ts @ 678089…), and for
+-- Blue-Orange-Blue (PolarityIds 99, here 'no_judgement') 'Higher' / 'Similar' / 'Lower', with
+-- 'Highest' / 'Lowest' at 99.8% (Significance.cs's words; Fingertips' colours bobHighest and
+-- bobLowest). Not compared: a missing value, limit or benchmark, or another polarity
+-- (NotApplicable, -1). Fingertips' method ids (ComparatorMethodIds, PholioObjects/Constants.cs @
+-- bffd3f0…) and our names: -1 none, 1 single_overlap, 5 spc_proportion, 6 spc_dsr,
+-- 12 double_overlap, 17 two_level (quintiles 15 and quartiles 16 rank all areas: not here).
+--
+-- Where these differ from the C#, deliberately:
+-- - 'Similar' where Fingertips' enum says Same: the word its web front end and its downloads
+--   show (significance-formatter.ts; the C# Export/SignificanceFormatter.cs @ 65f4ee7… said "Same").
+-- - Fingertips' formatter has no words for a two-level Best or Worst under Blue-Orange-Blue (it
+--   falls through to "Not compared") although it colours them (bobHighest, bobLowest): here
+--   'Highest' and 'Lowest', the enum's own words.
+-- - SPC for proportions: z is exact (stats.z_value: 1.959963984540054, 3.090232306167813), where
+--   Fingertips reads ConfidenceVariable from its database (1.96, 3.0902 in its tests); a benchmark
+--   outside 0 … 1 is 'Not compared' (the C# takes the square root of a negative: NaN, so "Same").
+-- - SPC for DSRs: the exact Poisson limits come from stats.exact_lower / exact_upper (scipy,
+--   Byar's above 5,000), where the C# bisects to 1e-7; as in the C#, the lower limit is that of
+--   ceil(E) events and the upper that of floor(E) (PoisP sums whole counts k >= E, k <= E).
+-- Otherwise the C# is followed as it stands, quirks included: a benchmark on a limit is inside
+-- it; the two-level comparison reads Best / Worst from area < benchmark once the benchmark is
+-- outside both bands; the double overlap tests benchmark_lower <= upper when the area's value is
+-- not above the benchmark's.
 -- ---------------------------------------------------------------------------------------------
 
+-- The label for a signed significance: 0 similar; 1 / -1 the area higher / lower than the
+-- benchmark at 95% (or at the one level compared), 2 / -2 at 99.8% in the two-level comparison;
+-- NULL not compared. (A lookup, so that the significance, which may hold subqueries, is
+-- expanded once.)
+create or replace macro stats.benchmark_label(significance, polarity) as (
+    coalesce(
+        (
+            case polarity
+                when 'high_is_good' then ['Worst', 'Worse', 'Similar', 'Better', 'Best']
+                when 'low_is_good' then ['Best', 'Better', 'Similar', 'Worse', 'Worst']
+                when 'no_judgement' then ['Lowest', 'Lower', 'Similar', 'Higher', 'Highest']
+            end
+        )[significance + 3],
+        'Not compared'
+    )
+);
+
+-- Single overlapping CI (method 1) at the level whose limits are passed: Similar when the
+-- benchmark is inside the area's interval, else the side the area's value is on.
+create or replace macro stats.compare_single_overlap(
+    area_value, lower_limit, upper_limit, benchmark, polarity
+) as (
+    stats.benchmark_label(
+        case
+            when
+                area_value is null or lower_limit is null or upper_limit is null or benchmark is null
+                then null
+            when benchmark between lower_limit and upper_limit then 0
+            when area_value < benchmark then -1
+            else 1
+        end,
+        polarity
+    )
+);
+
+-- The name the marts have always called (stats.compare_single_overlap by another name).
 create or replace macro stats.compare_with_benchmark(
     area_value, lower_limit, upper_limit, benchmark, polarity
 ) as (
+    stats.compare_single_overlap(area_value, lower_limit, upper_limit, benchmark, polarity)
+);
+
+-- Single overlapping CIs for two CI levels (method 17): Similar inside the 95% interval; Better
+-- or Worse (Higher or Lower) when the benchmark lies between the 95% and the 99.8% limit; Best or
+-- Worst (Highest or Lowest) beyond the 99.8% interval.
+create or replace macro stats.compare_two_level(
+    area_value, lower_95, upper_95, lower_998, upper_998, benchmark, polarity
+) as (
+    stats.benchmark_label(
+        case
+            when
+                area_value is null or lower_95 is null or upper_95 is null or lower_998 is null
+                or upper_998 is null or benchmark is null
+                then null
+            when benchmark between lower_95 and upper_95 then 0
+            when benchmark between lower_998 and lower_95 then 1
+            when benchmark between upper_95 and upper_998 then -1
+            when area_value < benchmark then -2
+            else 2
+        end,
+        polarity
+    )
+);
+
+-- Double overlapping CIs (method 12): Similar when the area's interval and the benchmark's
+-- interval (at the same level) overlap.
+create or replace macro stats.compare_double_overlap(
+    area_value, lower_limit, upper_limit, benchmark, benchmark_lower, benchmark_upper, polarity
+) as (
+    stats.benchmark_label(
+        case
+            when
+                area_value is null or lower_limit is null or upper_limit is null or benchmark is null
+                or benchmark_lower is null or benchmark_upper is null
+                then null
+            when
+                case
+                    when benchmark < area_value then lower_limit <= benchmark_upper
+                    else benchmark_lower <= upper_limit
+                end
+                then 0
+            when area_value < benchmark then -1
+            else 1
+        end,
+        polarity
+    )
+);
+
+-- SPC for proportions (method 5): the area's proportion against the control limits around the
+-- benchmark at the area's denominator, (2E + z^2 -/+ z sqrt(z^2 + 4E(1 - E/N))) / (2(N + z^2))
+-- with E = N x benchmark: the Wilson limits of E events in N (stats.wilson_*). area_value and
+-- benchmark in the same unit, multiplier per 1 (100 for percentages), as Fingertips' Value / Unit.
+create or replace macro stats.compare_spc_proportion(
+    area_value, denominator, benchmark, polarity, confidence, multiplier := 1
+) as (
+    stats.benchmark_label(
+        case
+            when
+                area_value is null or benchmark is null or denominator is null or multiplier is null
+                or stats.z_value(confidence) is null
+                then null
+            when denominator <= 0 or (benchmark / multiplier) not between 0 and 1 then null
+            -- GetSignificanceFromSDs: above the upper limit 1, below the lower -1 (limits in order)
+            else
+                cast(
+                    area_value / multiplier
+                    > stats.wilson_upper(denominator * (benchmark / multiplier), denominator, confidence)
+                    as int
+                )
+                - cast(
+                    area_value / multiplier
+                    < stats.wilson_lower(denominator * (benchmark / multiplier), denominator, confidence)
+                    as int
+                )
+        end,
+        polarity
+    )
+);
+
+-- SPC for DSRs (method 6): control limits around the benchmark rate at the area's population
+-- (person-years; Fingertips' Denominator2): E = benchmark x (denominator / multiplier) expected
+-- events, limits the exact Poisson limits of ceil(E) and floor(E) events / denominator x multiplier.
+create or replace macro stats.spc_dsr_lower(benchmark, denominator, confidence, multiplier := 100000) as (
     case
-        when
-            area_value is null or lower_limit is null or upper_limit is null or benchmark is null
-            or polarity is null or polarity not in ('low_is_good', 'high_is_good', 'no_judgement')
-            then 'Not compared'
-        when benchmark between lower_limit and upper_limit then 'Similar'
-        when polarity = 'no_judgement' then case when area_value < benchmark then 'Lower' else 'Higher' end
-        when (area_value < benchmark) = (polarity = 'low_is_good') then 'Better'
-        else 'Worse'
+        when denominator > 0 and benchmark >= 0
+            then
+                stats.exact_lower(ceil(benchmark * (denominator / multiplier)), confidence)
+                / denominator * multiplier
+    end
+);
+
+create or replace macro stats.spc_dsr_upper(benchmark, denominator, confidence, multiplier := 100000) as (
+    case
+        when denominator > 0 and benchmark >= 0
+            then
+                stats.exact_upper(floor(benchmark * (denominator / multiplier)), confidence)
+                / denominator * multiplier
+    end
+);
+
+create or replace macro stats.compare_spc_dsr(
+    area_value, denominator, benchmark, polarity, confidence, multiplier := 100000
+) as (
+    stats.benchmark_label(
+        -- GetSignificanceFromSDs as in compare_spc_proportion; NULL when a limit is missing
+        cast(area_value > stats.spc_dsr_upper(benchmark, denominator, confidence, multiplier) as int)
+        - cast(area_value < stats.spc_dsr_lower(benchmark, denominator, confidence, multiplier) as int),
+        polarity
+    )
+);
+
+-- One level of the indicator's method (Fingertips' IndicatorComparerFactory): 'single_overlap',
+-- 'two_level' (at one level its single overlap), 'double_overlap' (benchmark_lower and
+-- benchmark_upper at the same level), 'spc_proportion', 'spc_dsr' (denominator and multiplier:
+-- the area's denominator and the value's multiplier); 'none' or anything else, Not compared.
+create or replace macro stats.compare_by_method(
+    method,
+    area_value,
+    lower_limit,
+    upper_limit,
+    benchmark,
+    benchmark_lower,
+    benchmark_upper,
+    denominator,
+    polarity,
+    confidence,
+    multiplier
+) as (
+    case
+        when method in ('single_overlap', 'two_level')
+            then stats.compare_single_overlap(area_value, lower_limit, upper_limit, benchmark, polarity)
+        when method = 'double_overlap'
+            then stats.compare_double_overlap(
+                area_value, lower_limit, upper_limit, benchmark, benchmark_lower, benchmark_upper, polarity
+            )
+        when method = 'spc_proportion'
+            then stats.compare_spc_proportion(
+                area_value, denominator, benchmark, polarity, confidence, multiplier := multiplier
+            )
+        when method = 'spc_dsr'
+            then stats.compare_spc_dsr(
+                area_value, denominator, benchmark, polarity, confidence, multiplier := multiplier
+            )
+        else 'Not compared'
     end
 );
 

@@ -27,14 +27,14 @@ PARENTS = """
 create schema reference; create schema intermediate; create schema marts;
 create table reference.ois_indicators as select * from (values
   ('ois_x_dsr', '9.9', 'Test rate', 1, 'hes_apc', 'dsr', 'l', 'emergency_admission', 0, 120, 'persons',
-   'registered_population', 100000, 'low_is_good', 'per 100000', null, null, 'test', 'verified',
-   date '2030-01-01'),
+   'registered_population', 100000, 'low_is_good', 'single_overlap', 'per 100000', null, null, 'test',
+   'verified', date '2030-01-01'),
   ('ois_x_prop', '', 'Test share', 4, 'gpps_practice_results', 'proportion', null, null, 16, 120, 'persons',
-   'survey_responses', 100, 'high_is_good', '%', null, 'overall_experience', 'test', 'verified',
-   date '2030-01-01')
+   'survey_responses', 100, 'high_is_good', 'single_overlap', '%', null, 'overall_experience', 'test',
+   'verified', date '2030-01-01')
 ) as t(indicator_id, ois_code, title, domain, source, method, numerator_list, event_filter, age_from, age_to,
-       sex_filter, denominator, multiplier, polarity, unit, fingertips_indicator_id, experience_measure,
-       reference, certainty, review_date);
+       sex_filter, denominator, multiplier, polarity, comparator, unit, fingertips_indicator_id,
+       experience_measure, reference, certainty, review_date);
 create table reference.sub_icb_locations (sub_icb_location_code varchar, icb_code varchar,
   region_code varchar);
 insert into reference.sub_icb_locations values ('S1', 'I1', 'R1'), ('T1', 'I1', 'R1'), ('Z1', 'I1', 'R1');

@@ -8,8 +8,11 @@
       and age band, exact/Byar's limits;
     - proportion: readmission percentages, GP Patient Survey and FFT shares → Wilson limits;
     - fingertips: values and limits as OHID publishes them; the comparisons recomputed here.
-    Comparisons follow Fingertips (stats.compare_with_benchmark): the benchmark inside the
-    area's interval is Similar; otherwise Better/Worse by polarity. Parents: practice →
+    Comparisons with England follow Fingertips by the indicator's comparator (seed column
+    comparator, stats.compare_by_method at each level; single_overlap: the benchmark inside
+    the area's interval is Similar, otherwise Better/Worse by polarity); compared_to_england is
+    the two-level label (stats.compare_two_level) for two_level, else the 95% one. With the
+    parent: single overlap at 95% (stats.compare_with_benchmark). Parents: practice →
     sub-ICB location → ICB → region → England. A value that a data gap touches (a submission
     of the indicator's source feed, or of the list sizes under a registered-population
     denominator, missing or doubtful in a month of its period: int_dq_gap_notes) says so in
@@ -477,14 +480,47 @@ final as (
         with_parent.upper_ci_998,
         england.value as england_value,
         {%- for label, level in ci %}
-            stats.compare_with_benchmark(
+            stats.compare_by_method(
+                indicators.comparator,
                 with_parent.value,
                 with_parent.lower_ci_{{ label }},
                 with_parent.upper_ci_{{ label }},
                 england.value,
-                indicators.polarity
+                england.lower_ci_{{ label }},
+                england.upper_ci_{{ label }},
+                with_parent.denominator,
+                indicators.polarity,
+                {{ level }},
+                indicators.multiplier
             ) as compared_to_england_{{ label }},
         {%- endfor %}
+        case
+            when indicators.comparator = 'two_level'
+                then stats.compare_two_level(
+                    with_parent.value,
+                    with_parent.lower_ci_95,
+                    with_parent.upper_ci_95,
+                    with_parent.lower_ci_998,
+                    with_parent.upper_ci_998,
+                    england.value,
+                    indicators.polarity
+                )
+            else
+                stats.compare_by_method(
+                    indicators.comparator,
+                    with_parent.value,
+                    with_parent.lower_ci_95,
+                    with_parent.upper_ci_95,
+                    england.value,
+                    england.lower_ci_95,
+                    england.upper_ci_95,
+                    with_parent.denominator,
+                    indicators.polarity,
+                    0.95,
+                    indicators.multiplier
+                )
+        end as compared_to_england,
+        indicators.comparator as comparison_method,
         parent.value as parent_value,
         stats.compare_with_benchmark(
             with_parent.value,
