@@ -783,8 +783,7 @@ def drop_staged(conn: duckdb.DuckDBPyConnection, staged: StagedPeriod) -> None:
     conn.execute(f"drop view if exists {staged.view}")
     conn.execute(f"drop table if exists {staged.rejects}")
     for tag in staged.tags:
-        for name in (f"lines_{tag}",):
-            conn.execute(f"drop view if exists {name}")
+        conn.execute(f"drop view if exists lines_{tag}")
         for name in (
             f"stage_{tag}",
             f"rejects_{tag}",

@@ -123,12 +123,20 @@ def open_connection(
 ) -> duckdb.DuckDBPyConnection:
     """`duckdb.connect`, waiting a bounded, logged while for another process's lock."""
     options = dict(settings.duckdb_config() if config is None else config)
-    try:
-        return duckdb.connect(str(target), read_only=read_only, config=options)
-    except duckdb.IOException as exc:
-        holder = lock_holder(str(exc))
-        if holder is None:
-            raise
+
+    def attempt() -> duckdb.DuckDBPyConnection | LockHolder:
+        """A connection, or who holds the lock; any other error is raised as DuckDB gave it."""
+        try:
+            return duckdb.connect(str(target), read_only=read_only, config=options)
+        except duckdb.IOException as exc:
+            held = lock_holder(str(exc))
+            if held is None:
+                raise
+            return held
+
+    holder = attempt()
+    if isinstance(holder, duckdb.DuckDBPyConnection):
+        return holder
     log = log or logger
     started = time.monotonic()
     bound = settings.lock_wait_seconds() if wait_seconds is None else wait_seconds
@@ -143,13 +151,10 @@ def open_connection(
         )
         time.sleep(pause)
         attempts += 1
-        try:
-            return duckdb.connect(str(target), read_only=read_only, config=options)
-        except duckdb.IOException as exc:
-            still_held = lock_holder(str(exc))
-            if still_held is None:
-                raise
-            holder = still_held
+        result = attempt()
+        if isinstance(result, duckdb.DuckDBPyConnection):
+            return result
+        holder = result
         delay = min(delay * 2, MAX_RETRY_SECONDS)
     waited = time.monotonic() - started
     raise WarehouseLocked(
