@@ -1,7 +1,8 @@
 """The pack's charts as Vega-Lite specifications, declared with Altair.
 
-Each kind of chart is declared once, over a named dataset (`rows`); a page's chart is that
-specification with the area's rows in `datasets` and its own title and description. Building
+Each kind of chart is declared once, over a named dataset (`rows`), and compiled to Vega once;
+a page's chart is that Vega specification with the area's rows bound to `rows` and its own
+title and description. Building
 the declaration once keeps a national pack fast (Altair validates a chart in milliseconds, a
 national pack has thousands) and makes every chart of a kind look the same. The pages render
 the specifications with the Vega bundle shipped in the pack folder: no network.
@@ -83,7 +84,9 @@ def _funnel() -> alt.LayerChart:
     x = alt.X("plot_denominator:Q", title="Denominator (population or cases)", scale=alt.Scale(zero=False))
     lines = [
         base.mark_line(color=colour, strokeDash=dash, strokeWidth=1).encode(
-            x=x, y=alt.Y(f"{column}:Q", title="Value", scale=alt.Scale(zero=False)), order="plot_denominator:Q"
+            x=x,
+            y=alt.Y(f"{column}:Q", title="Value", scale=alt.Scale(zero=False)),
+            order="plot_denominator:Q",
         )
         for column, colour, dash in (
             ("lower_limit_998", "#425563", [4, 3]),
@@ -101,8 +104,9 @@ def _funnel() -> alt.LayerChart:
             scale=alt.Scale(domain=["This area", "Peer", "Other"], range=["#005EB8", "#ED8B00", "#AEB7BD"]),
             title=None,
         ),
-        size=alt.Size("role:N", scale=alt.Scale(domain=["This area", "Peer", "Other"], range=[120, 50, 30]),
-                      legend=None),
+        size=alt.Size(
+            "role:N", scale=alt.Scale(domain=["This area", "Peer", "Other"], range=[120, 50, 30]), legend=None
+        ),
         tooltip=["area_code:N", "value:Q", "count:Q", "plot_denominator:Q", "funnel_significance:N"],
     )
     return alt.layer(*lines, england, points).properties(width=250, height=170)
@@ -112,14 +116,19 @@ def _trend() -> alt.LayerChart:
     """The area, its ICB and England over time, with the area's 95% confidence limits."""
     base = alt.Chart(ROWS)
     x = alt.X("period:O", title=None, sort=alt.EncodingSortField("period_start"))
-    band = base.transform_filter(alt.datum.series == AREA).mark_errorbar(color=SERIES_COLOURS[AREA]).encode(
-        x=x, y=alt.Y("lower:Q", title="Value", scale=alt.Scale(zero=False)), y2="upper:Q"
+    band = (
+        base.transform_filter(alt.datum.series == AREA)
+        .mark_errorbar(color=SERIES_COLOURS[AREA])
+        .encode(x=x, y=alt.Y("lower:Q", title="Value", scale=alt.Scale(zero=False)), y2="upper:Q")
     )
     lines = base.mark_line(point=True).encode(
         x=x,
         y="value:Q",
-        color=alt.Color("series:N", scale=_scale({k: SERIES_COLOURS[k] for k in (AREA, ICB_SERIES, ENGLAND_SERIES)}),
-                        title=None),
+        color=alt.Color(
+            "series:N",
+            scale=_scale({k: SERIES_COLOURS[k] for k in (AREA, ICB_SERIES, ENGLAND_SERIES)}),
+            title=None,
+        ),
         tooltip=["series:N", "period:N", "value:Q", "lower:Q", "upper:Q"],
     )
     return alt.layer(band, lines).properties(width=250, height=170)
@@ -129,16 +138,34 @@ def _peer_strip() -> alt.LayerChart:
     """The area and its 10 most similar peers per indicator, each as a share of England's value."""
     base = alt.Chart(ROWS).encode(y=alt.Y("label:N", title=None, sort=alt.EncodingSortField("order")))
     # Ratios far from England (a rare event in a small area) are drawn at the edge.
-    x = alt.X("index:Q", title="Value, England = 100 (drawn within 0–300)", scale=alt.Scale(domain=[0, 300], clamp=True))
+    x = alt.X(
+        "index:Q",
+        title="Value, England = 100 (drawn within 0–300)",
+        scale=alt.Scale(domain=[0, 300], clamp=True),
+    )
     england = alt.Chart(alt.Data(values=[{"index": 100}])).mark_rule(color="#C00000").encode(x="index:Q")
     dots = base.mark_point(filled=True).encode(
         x=x,
-        color=alt.Color("role:N", scale=alt.Scale(domain=["This area", "Peer", "Best five peers (mean)"],
-                                                  range=["#005EB8", "#AEB7BD", "#009639"]), title=None),
-        shape=alt.Shape("role:N", scale=alt.Scale(domain=["This area", "Peer", "Best five peers (mean)"],
-                                                  range=["circle", "circle", "diamond"]), legend=None),
-        size=alt.Size("role:N", scale=alt.Scale(domain=["This area", "Peer", "Best five peers (mean)"],
-                                                range=[120, 40, 90]), legend=None),
+        color=alt.Color(
+            "role:N",
+            scale=alt.Scale(
+                domain=["This area", "Peer", "Best five peers (mean)"],
+                range=["#005EB8", "#AEB7BD", "#009639"],
+            ),
+            title=None,
+        ),
+        shape=alt.Shape(
+            "role:N",
+            scale=alt.Scale(
+                domain=["This area", "Peer", "Best five peers (mean)"], range=["circle", "circle", "diamond"]
+            ),
+            legend=None,
+        ),
+        size=alt.Size(
+            "role:N",
+            scale=alt.Scale(domain=["This area", "Peer", "Best five peers (mean)"], range=[120, 40, 90]),
+            legend=None,
+        ),
         tooltip=["label:N", "role:N", "area_code:N", "value:Q", "index:Q"],
     )
     return alt.layer(england, dots).properties(width=330, height=alt.Step(20))
@@ -150,11 +177,13 @@ def _bars(x_title: str, colour_field: str, colours: Mapping[str, str], colour_ti
         .mark_bar()
         .encode(
             x=alt.X("amount:Q", title=x_title),
-            y=alt.Y("label:N", title=None, sort=alt.EncodingSortField("order")),
+            y=alt.Y(
+                "label:N", title=None, sort=alt.EncodingSortField("order"), axis=alt.Axis(labelLimit=190)
+            ),
             color=alt.Color(f"{colour_field}:N", scale=_scale(colours), title=colour_title),
             tooltip=["label:N", f"{colour_field}:N", alt.Tooltip("amount:Q", format=",.0f")],
         )
-        .properties(width=280, height=alt.Step(15))
+        .properties(width=240, height=alt.Step(14))
     )
 
 
@@ -177,7 +206,11 @@ def _grouped_spend() -> alt.Chart:
 
 def _monthly() -> alt.Chart:
     """A monthly measure for the area, its peers' mean and England (the LTC programme pages)."""
-    series = {AREA: SERIES_COLOURS[AREA], PEERS: SERIES_COLOURS[PEERS], ENGLAND_SERIES: SERIES_COLOURS[ENGLAND_SERIES]}
+    series = {
+        AREA: SERIES_COLOURS[AREA],
+        PEERS: SERIES_COLOURS[PEERS],
+        ENGLAND_SERIES: SERIES_COLOURS[ENGLAND_SERIES],
+    }
     return (
         alt.Chart(ROWS)
         .mark_line(point=True)
@@ -185,7 +218,11 @@ def _monthly() -> alt.Chart:
             x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y")),
             y=alt.Y("value:Q", title="per 1,000 registered patients"),
             color=alt.Color("series:N", scale=_scale(series), title=None),
-            tooltip=["series:N", alt.Tooltip("month:T", format="%b %Y"), alt.Tooltip("value:Q", format=".2f")],
+            tooltip=[
+                "series:N",
+                alt.Tooltip("month:T", format="%b %Y"),
+                alt.Tooltip("value:Q", format=".2f"),
+            ],
         )
         .properties(width=380, height=150)
     )
@@ -195,14 +232,25 @@ def _deciles() -> alt.LayerChart:
     """OpenPrescribing's percentile chart: deciles of practices nationally (dashed, the median
     solid) and the area's line."""
     base = alt.Chart(ROWS).encode(x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y")))
-    deciles = base.transform_filter(alt.datum.series != AREA).mark_line(color="#1F77B4").encode(
-        y=alt.Y("value:Q", title="Measure value"),
-        detail="series:N",
-        strokeDash=alt.condition(alt.datum.series == "50th percentile", alt.value([1, 0]), alt.value([4, 3])),
-        strokeWidth=alt.condition(alt.datum.series == "50th percentile", alt.value(2), alt.value(1)),
+    deciles = (
+        base.transform_filter(alt.datum.series != AREA)
+        .mark_line(color="#1F77B4")
+        .encode(
+            y=alt.Y("value:Q", title="Measure value"),
+            detail="series:N",
+            strokeDash=alt.condition(
+                alt.datum.series == "50th percentile", alt.value([1, 0]), alt.value([4, 3])
+            ),
+            strokeWidth=alt.condition(alt.datum.series == "50th percentile", alt.value(2), alt.value(1)),
+        )
     )
-    area = base.transform_filter(alt.datum.series == AREA).mark_line(color="#C00000", strokeWidth=2.5).encode(
-        y="value:Q", tooltip=[alt.Tooltip("month:T", format="%b %Y"), alt.Tooltip("value:Q", format=".3f")]
+    area = (
+        base.transform_filter(alt.datum.series == AREA)
+        .mark_line(color="#C00000", strokeWidth=2.5)
+        .encode(
+            y="value:Q",
+            tooltip=[alt.Tooltip("month:T", format="%b %Y"), alt.Tooltip("value:Q", format=".3f")],
+        )
     )
     return alt.layer(deciles, area).properties(width=380, height=150)
 
@@ -212,8 +260,7 @@ KINDS = {
     "funnel": _funnel,
     "trend": _trend,
     "peer_strip": _peer_strip,
-    "opportunity": lambda: _bars("£ avoidable at the best-five-peer mean", "method", {"dsr": "#005EB8", "isr": "#41B6E6"},
-                                 None),
+    "opportunity": lambda: _bars("£ avoidable at the best-five-peer mean", "setting", SETTING_COLOURS, None),
     "top_services": lambda: _bars("£ spend, latest financial year", "setting", SETTING_COLOURS, None),
     "spend": _grouped_spend,
     "monthly": _monthly,
@@ -229,11 +276,24 @@ def template(kind: str) -> dict[str, Any]:
     return spec
 
 
+@cache
+def vega_template(kind: str) -> dict[str, Any]:
+    """The chart kind compiled to Vega once (vl-convert), so a browser does not compile the same
+    Vega-Lite again for every chart: it only binds the rows."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_vega(template(kind))
+
+
 def spec(kind: str, rows: Iterable[Mapping[str, Any]], title: str, description: str) -> dict[str, Any]:
-    """A chart of `kind` over `rows`, its title shown and its description read to screen readers."""
-    chart = copy.copy(template(kind))
-    chart["datasets"] = {"rows": [_clean(row) for row in rows]}
-    chart["title"] = title
+    """A chart of `kind` over `rows` (a Vega specification), its title shown and its
+    description read to screen readers."""
+    chart = copy.copy(vega_template(kind))
+    chart["data"] = [
+        {**entry, "values": [_clean(row) for row in rows]} if entry["name"] == ROWS.name else entry
+        for entry in chart["data"]
+    ]
+    chart["title"] = {"text": title}
     chart["description"] = description
     return chart
 

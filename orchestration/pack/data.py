@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration.release.store import RELEASE_CATALOG, ReleaseStore
+from orchestration.release.store import RELEASE_CATALOG, NoRelease, ReleaseStore
 
 # The area levels the pack has pages for, as the marts name them.
 ENGLAND, ICB, SUB_ICB = "england", "icb", "sub_icb_location"
@@ -165,6 +165,11 @@ def read_release(store: ReleaseStore, release_id: str | None = None) -> PackData
     """Every table the pack shows, from one release (the current one by default)."""
     release_id = release_id or store.current_id()
     release_dir = store.release_dir(release_id)
+    if release_id not in store.complete_releases():
+        raise NoRelease(
+            f"No complete release {release_id!r} under {store.root}: the releases there are "
+            f"{', '.join(store.complete_releases()) or 'none'}."
+        )
     with duckdb.connect(str(release_dir / RELEASE_CATALOG), read_only=True) as conn:
         tables = {name: _rows(conn.execute(sql)) for name, sql in QUERIES.items()}
     info = tables["release"][0]

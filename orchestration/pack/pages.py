@@ -27,16 +27,25 @@ TOP_SERVICES = 20
 PEERS = 10
 ENGLAND_CODE = "E92000001"
 
-MEASURES_SEED = Path(__file__).resolve().parents[2] / "seeds" / "reference" / "prescribing" / "prescribing_measures.csv"
+MEASURES_SEED = (
+    Path(__file__).resolve().parents[2] / "seeds" / "reference" / "prescribing" / "prescribing_measures.csv"
+)
 
 # What each long-term-condition programme page joins: its needs measures (mart_needs_profile) and
 # outcome indicators (mart_ois_indicator). Stroke and dementia have no OIS outcome the feeds allow yet.
 PROGRAMMES = {
     "diabetes": ("Diabetes", ("Diabetes: QOF prevalence (17+)",), ("ctx_diabetes_prevalence", "ois_2_07")),
-    "cvd": ("Cardiovascular disease", ("Under 75 mortality rate from all cardiovascular diseases",), ("ois_1_02",)),
+    "cvd": (
+        "Cardiovascular disease",
+        ("Under 75 mortality rate from all cardiovascular diseases",),
+        ("ois_1_02",),
+    ),
     "respiratory": (
         "Respiratory",
-        ("Under 75 mortality rate from respiratory disease", "Smoking Prevalence in adults (18+) - current smokers (APS)"),
+        (
+            "Under 75 mortality rate from respiratory disease",
+            "Smoking Prevalence in adults (18+) - current smokers (APS)",
+        ),
         ("ois_1_06", "ois_3_04"),
     ),
     "stroke": ("Stroke", (), ()),
@@ -59,6 +68,12 @@ POD_LABELS = {
     "ae_type_01": "A&E type 1",
     "ae_type_02": "A&E type 2",
     "ae_type_03": "A&E type 3/4",
+}
+SETTING_LABELS = {
+    "admitted_care": "Admitted",
+    "outpatients": "Outpatients",
+    "urgent_and_emergency_care": "A&E",
+    "primary_care_prescribing": "Prescribing",
 }
 LEVEL_NAMES = {ENGLAND: "England", ICB: "Integrated care board", SUB_ICB: "Sub-ICB location"}
 
@@ -118,13 +133,29 @@ def _sum(rows: Iterable[Row], column: str) -> float | None:
 
 def _trend_arrow(trend: Any) -> tuple[str, str]:
     text = str(trend or "")
-    arrow = "↑" if "Increasing" in text else "↓" if "Decreasing" in text else "→" if "No significant" in text else "–"
+    arrow = (
+        "↑"
+        if "Increasing" in text
+        else "↓"
+        if "Decreasing" in text
+        else "→"
+        if "No significant" in text
+        else "–"
+    )
     tone = "better" if "better" in text else "worse" if "worse" in text else "neutral"
     return arrow, tone
 
 
 def _short(title: str, limit: int = 70) -> str:
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def _service_label(row: Row) -> str:
+    """A service by its name, or by what its code is where the mart has no name."""
+    if row["service_name"]:
+        return _short(f"{row['service_name']} ({row['service_code']})", 42)
+    kind = "BNF section" if row["setting"] == "primary_care_prescribing" else "HRG"
+    return f"{kind} {row['service_code']}"
 
 
 def _label(row: Row) -> str:
@@ -174,8 +205,14 @@ class PackBuilder:
                 continue
             key = (r["setting"], r["point_of_delivery"])
             total = totals.setdefault(
-                key, {"setting": key[0], "point_of_delivery": key[1], "cost": 0.0, "weighted_patients": 0.0,
-                      "registered_patients": 0.0}
+                key,
+                {
+                    "setting": key[0],
+                    "point_of_delivery": key[1],
+                    "cost": 0.0,
+                    "weighted_patients": 0.0,
+                    "registered_patients": 0.0,
+                },
             )
             for column in ("cost", "weighted_patients", "registered_patients"):
                 total[column] += r[column] or 0.0
@@ -204,7 +241,9 @@ class PackBuilder:
                 self._link(SUB_ICB, p) for p in self._peer_codes(code) if p in self.sub_icbs
             ]
             page.links["Other sub-ICB locations in the ICB"] = [
-                self._link(SUB_ICB, r["area_code"]) for r in self.icb_members.get(icb, []) if r["area_code"] != code
+                self._link(SUB_ICB, r["area_code"])
+                for r in self.icb_members.get(icb, [])
+                if r["area_code"] != code
             ]
         elif level == ICB:
             page.parent = ("England", "England", "index.html")
@@ -227,7 +266,9 @@ class PackBuilder:
         for programme in PROGRAMMES:
             self._programme(page, programme)
         self._prescribing(page)
-        page.sheets.append(Sheet("gaps", "Data gaps: what cannot be trusted here, and why", context=page.gaps))
+        page.sheets.append(
+            Sheet("gaps", "Data gaps: what cannot be trusted here, and why", context=page.gaps)
+        )
         return page
 
     def _peer_codes(self, code: str) -> list[str]:
@@ -251,7 +292,10 @@ class PackBuilder:
                 label = row["compared_to_england"] or "Not compared"
                 compared[label] = compared.get(label, 0) + 1
         money = self._money_rows(page)
-        facts: dict[str, Any] = {"indicators": len(latest), "with_value": sum(r["value"] is not None for r in latest)}
+        facts: dict[str, Any] = {
+            "indicators": len(latest),
+            "with_value": sum(r["value"] is not None for r in latest),
+        }
         if money:
             cost = _sum(money, "cost") or 0.0
             weighted = max((r["weighted_patients"] or 0.0) for r in money)
@@ -274,7 +318,9 @@ class PackBuilder:
                 worst, best = (lo, hi) if high_good else (hi, lo)
                 q25, q75 = (rng["p25"], rng["p75"]) if high_good else (rng["p75"], rng["p25"])
             arrow, tone = _trend_arrow(r["recent_trend"])
-            compared = "Not compared" if page.level == ENGLAND else (r["compared_to_england"] or "Not compared")
+            compared = (
+                "Not compared" if page.level == ENGLAND else (r["compared_to_england"] or "Not compared")
+            )
             value = None if page.level == ENGLAND else r["value"]
             row = {
                 "order": order,
@@ -329,7 +375,11 @@ class PackBuilder:
             rows = [
                 {
                     **f,
-                    "role": "This area" if f["area_code"] in members else "Peer" if f["area_code"] in peers else "Other",
+                    "role": "This area"
+                    if f["area_code"] in members
+                    else "Peer"
+                    if f["area_code"] in peers
+                    else "Other",
                 }
                 for f in funnel
             ]
@@ -342,7 +392,8 @@ class PackBuilder:
             items,
             lambda title, period, rows: (
                 _short(title, 55) + f" ({period})",
-                f"Funnel plot of {len(rows)} sub-ICB locations for {title}, {period}: value against denominator "
+                f"Funnel plot of {len(rows)} sub-ICB locations for {title}, {period}: value against "
+                f"denominator "
                 f"with England's value and 95% and 99.8% control limits; {highlighted} highlighted.",
             ),
         )
@@ -351,7 +402,9 @@ class PackBuilder:
         mine = _index(self._indicator_rows(page.level, page.code), lambda r: r["indicator_id"])
         parent = {}
         if page.level == SUB_ICB:
-            parent = _index(self.ois.get((ICB, self.sub_icbs[page.code]["parent_code"]), []), lambda r: r["indicator_id"])
+            parent = _index(
+                self.ois.get((ICB, self.sub_icbs[page.code]["parent_code"]), []), lambda r: r["indicator_id"]
+            )
         england = _index(self.ois_england, lambda r: r["indicator_id"])
         own_series = charts.ENGLAND_SERIES if page.level == ENGLAND else charts.AREA
         items = []
@@ -374,7 +427,11 @@ class PackBuilder:
             lambda title, rows: (
                 _short(title, 60),
                 f"Line chart of {title} by period for {page.name}{others}"
-                + (", with this area's 95% confidence limits as error bars." if page.level != ENGLAND else "."),
+                + (
+                    ", with this area's 95% confidence limits as error bars."
+                    if page.level != ENGLAND
+                    else "."
+                ),
             ),
         )
 
@@ -410,8 +467,10 @@ class PackBuilder:
         latest: dict[str, Row] = {}
         for r in sorted(self.opportunity.get(page.code, []), key=lambda r: r["period"]):
             latest[r["indicator_id"]] = r
-        ranked = sorted((r for r in latest.values() if r["spend_avoidable"] is not None),
-                        key=lambda r: -r["spend_avoidable"])
+        ranked = sorted(
+            (r for r in latest.values() if r["spend_avoidable"] is not None),
+            key=lambda r: -r["spend_avoidable"],
+        )
         table = [
             {
                 "title": r["indicator_title"],
@@ -425,7 +484,12 @@ class PackBuilder:
             for r in ranked
         ]
         bars = [
-            {"order": i, "label": _short(r["indicator_title"], 55), "amount": r["spend_avoidable"], "method": "dsr"}
+            {
+                "order": i,
+                "label": _short(r["indicator_title"], 55),
+                "amount": r["spend_avoidable"],
+                "setting": "admitted_care",
+            }
             for i, r in enumerate(ranked)
             if r["spend_avoidable"] > 0
         ]
@@ -436,8 +500,9 @@ class PackBuilder:
                     "peer_strip",
                     strip,
                     f"This area and its {len(peers)} most similar peers (England = 100)",
-                    f"Dot plot, one row per indicator, of {page.name} and its most similar sub-ICB locations, each "
-                    "value as a share of England's (100), with the mean of the best five peers.",
+                    f"Dot plot, one row per indicator, of {page.name} and its most similar sub-ICB "
+                    "locations, each value as a share of England's (100), with the mean of the best five "
+                    "peers.",
                 )
             )
         if bars:
@@ -446,7 +511,8 @@ class PackBuilder:
                     "opportunity",
                     bars,
                     "Opportunity: spend if this area matched its best five peers",
-                    f"Bar chart of the spend {page.name} would avoid per indicator at the best-five-peer mean.",
+                    f"Bar chart of the spend {page.name} would avoid per indicator at the best-five-peer "
+                    "mean.",
                 )
             )
         page.sheets.append(sheet)
@@ -458,7 +524,11 @@ class PackBuilder:
     def _money(self, page: Page) -> None:
         mine = sorted(self._money_rows(page), key=lambda r: (r["setting"], r["point_of_delivery"]))
         peer_values = _index(
-            [r for p in (self._peer_codes(page.code) if page.level == SUB_ICB else []) for r in self.money.get((SUB_ICB, p), [])],
+            [
+                r
+                for p in (self._peer_codes(page.code) if page.level == SUB_ICB else [])
+                for r in self.money.get((SUB_ICB, p), [])
+            ],
             lambda r: r["point_of_delivery"],
         )
         england = {r["point_of_delivery"]: r["cost_per_weighted_head"] for r in self.money_england}
@@ -467,7 +537,11 @@ class PackBuilder:
         for order, r in enumerate(mine):
             pod = r["point_of_delivery"]
             label = POD_LABELS.get(pod, pod)
-            peer_heads = [p["cost_per_weighted_head"] for p in peer_values.get(pod, []) if p["cost_per_weighted_head"] is not None]
+            peer_heads = [
+                p["cost_per_weighted_head"]
+                for p in peer_values.get(pod, [])
+                if p["cost_per_weighted_head"] is not None
+            ]
             values = {own: r["cost_per_weighted_head"]}
             if peer_heads:
                 values[charts.PEERS] = fmean(peer_heads)
@@ -519,19 +593,21 @@ class PackBuilder:
                     if r["previous_cost"] is not None:
                         total["previous_cost"] = (total["previous_cost"] or 0.0) + r["previous_cost"]
             latest_year = max((k[2] for k in totals), default=None)
-            top = sorted((t for k, t in totals.items() if k[2] == latest_year), key=lambda t: -t["cost"])[:TOP_SERVICES]
+            top = sorted((t for k, t in totals.items() if k[2] == latest_year), key=lambda t: -t["cost"])[
+                :TOP_SERVICES
+            ]
         else:
             top = self.top.get((page.level, page.code), [])
         rows, table = [], []
         for order, r in enumerate(top):
-            label = _short(f"{r['service_name']} ({r['service_code']})", 50)
+            label = _service_label(r)
             rows.append({"order": order, "label": label, "setting": r["setting"], "amount": r["cost"]})
             change = _ratio(r["cost"], r["previous_cost"])
             table.append(
                 {
                     "rank": order + 1,
                     "label": label,
-                    "setting": r["setting"].replace("_", " "),
+                    "setting": SETTING_LABELS.get(r["setting"], r["setting"]),
                     "activity": _num(r["activity"], 0),
                     "cost": _money(r["cost"]),
                     "previous": _money(r["previous_cost"]),
@@ -545,7 +621,8 @@ class PackBuilder:
                     "top_services",
                     rows,
                     f"Top {len(rows)} services by spend, {top[0]['financial_year']}",
-                    f"Bar chart of the {len(rows)} services with the most spend for {page.name}, coloured by setting.",
+                    f"Bar chart of the {len(rows)} services with the most spend for {page.name}, coloured "
+                    "by setting.",
                 )
             )
         page.sheets.append(sheet)
@@ -567,35 +644,57 @@ class PackBuilder:
         peers = [p for p in peers if p]
         own = charts.ENGLAND_SERIES if page.level == ENGLAND else charts.AREA
         sheet = Sheet("programme", f"Long-term condition programme: {title}")
-        for measure, label in (("ea_per_1000", "Emergency admissions"), ("items_per_1000", "Prescription items")):
+        for measure, label in (
+            ("ea_per_1000", "Emergency admissions"),
+            ("items_per_1000", "Prescription items"),
+        ):
             rows = [{"month": r["month"], "series": own, "value": r[measure]} for r in mine]
             if peers:
-                by_month = _index([r for p in peers for r in p if r[measure] is not None], lambda r: r["month"])
-                rows += [{"month": m, "series": charts.PEERS, "value": fmean(x[measure] for x in v)} for m, v in sorted(by_month.items())]
+                by_month = _index(
+                    [r for p in peers for r in p if r[measure] is not None], lambda r: r["month"]
+                )
+                rows += [
+                    {"month": m, "series": charts.PEERS, "value": fmean(x[measure] for x in v)}
+                    for m, v in sorted(by_month.items())
+                ]
             if page.level != ENGLAND:
-                rows += [{"month": r["month"], "series": charts.ENGLAND_SERIES, "value": r[measure]} for r in england]
+                rows += [
+                    {"month": r["month"], "series": charts.ENGLAND_SERIES, "value": r[measure]}
+                    for r in england
+                ]
             if any(row["value"] is not None for row in rows):
                 sheet.charts.append(
                     page.chart(
                         "monthly",
                         rows,
                         f"{title}: {label.lower()} per 1,000 registered patients",
-                        f"Line chart by month of {title.lower()} {label.lower()} per 1,000 registered patients for "
+                        f"Line chart by month of {title.lower()} {label.lower()} per 1,000 registered "
+                        "patients for "
                         f"{page.name}" + (", its peers' mean and England." if peers else "."),
                     )
                 )
         needs = self.needs.get(page.code, []) if page.level == SUB_ICB else []
         need_rows = [
-            {"measure": r["measure"], "period": r["period"], "value": _num(r["value"]),
-             "england": _num(r["england_value"]), "compared": r["compared_to_england"] or ""}
+            {
+                "measure": r["measure"],
+                "period": r["period"],
+                "value": _num(r["value"]),
+                "england": _num(r["england_value"]),
+                "compared": r["compared_to_england"] or "",
+            }
             for r in needs
             if r["measure"] in need_measures
         ]
         outcome_rows = [
-            {"title": r["indicator_title"], "period": r["period"], "value": _num(r["value"]),
-             "england": _num(r["england_value"]), "compared": r["compared_to_england"] or "",
-             "colour": charts.SIGNIFICANCE_COLOURS.get(r["compared_to_england"] or "", "#FFFFFF"),
-             "note": r["value_note"] or ""}
+            {
+                "title": r["indicator_title"],
+                "period": r["period"],
+                "value": _num(r["value"]),
+                "england": _num(r["england_value"]),
+                "compared": r["compared_to_england"] or "",
+                "colour": charts.SIGNIFICANCE_COLOURS.get(r["compared_to_england"] or "", "#FFFFFF"),
+                "note": r["value_note"] or "",
+            }
             for r in self._latest_indicators(page.level, page.code)
             if r["indicator_id"] in outcome_ids
         ]
@@ -630,7 +729,9 @@ class PackBuilder:
                 for c in range(10, 100, 10)
             ]
             if page.level == ENGLAND:
-                rows += [{"month": r["month"], "series": charts.AREA, "value": r["england_value"]} for r in deciles]
+                rows += [
+                    {"month": r["month"], "series": charts.AREA, "value": r["england_value"]} for r in deciles
+                ]
                 saving = _sum(deciles, "cost_savings_at_centile_10")
             else:
                 index = self.prescribing_by_area if page.level == SUB_ICB else self.prescribing_by_icb
@@ -647,7 +748,8 @@ class PackBuilder:
                         "deciles",
                         rows,
                         _short(name, 60),
-                        f"Percentile chart of {name} by month: deciles of GP practices nationally (dashed, the median "
+                        f"Percentile chart of {name} by month: deciles of GP practices nationally (dashed, "
+                        "the median "
                         f"solid) and {page.name} in red.",
                     )
                 )
@@ -656,7 +758,11 @@ class PackBuilder:
 
     # --- data gaps --------------------------------------------------------------------------
     def _gaps(self, level: str, code: str) -> dict[str, Any]:
-        gaps = {ENGLAND: self.data["gaps"], ICB: self.gaps_by_icb.get(code, []), SUB_ICB: self.gaps_by_sub.get(code, [])}[level]
+        gaps = {
+            ENGLAND: self.data["gaps"],
+            ICB: self.gaps_by_icb.get(code, []),
+            SUB_ICB: self.gaps_by_sub.get(code, []),
+        }[level]
         counts: dict[str, int] = {}
         for r in gaps:
             counts[r["severity"]] = counts.get(r["severity"], 0) + 1
@@ -673,8 +779,13 @@ class PackBuilder:
             for r in gaps[:GAP_ROWS_SHOWN]
         ]
         link = self.gap_report_pages.get(code if level == SUB_ICB else ENGLAND)
-        return {"rows": rows, "total": len(gaps), "counts": counts, "link": link,
-                "feeds": sorted({r["feed"] for r in gaps if r["feed"]})}
+        return {
+            "rows": rows,
+            "total": len(gaps),
+            "counts": counts,
+            "link": link,
+            "feeds": sorted({r["feed"] for r in gaps if r["feed"]}),
+        }
 
 
 def _spine_positions(england, worst, q25, q75, best, value, high_good: bool) -> dict[str, float | None]:
@@ -695,20 +806,40 @@ def _spine_positions(england, worst, q25, q75, best, value, high_good: bool) -> 
 def _trend_rows(rows: list[Row], series: str) -> list[dict]:
     own = series == charts.AREA
     return [
-        {"period": r["period"], "period_start": r["period_start"], "series": series, "value": r["value"],
-         "lower": r["lower_ci_95"] if own else None, "upper": r["upper_ci_95"] if own else None}
+        {
+            "period": r["period"],
+            "period_start": r["period_start"],
+            "series": series,
+            "value": r["value"],
+            "lower": r["lower_ci_95"] if own else None,
+            "upper": r["upper_ci_95"] if own else None,
+        }
         for r in rows
         if r["value"] is not None
     ]
 
 
 def _strip_row(order, label, role, code, value, england) -> dict:
-    return {"order": order, "label": label, "role": role, "area_code": code, "value": value,
-            "index": value / england * 100}
+    return {
+        "order": order,
+        "label": label,
+        "role": role,
+        "area_code": code,
+        "value": value,
+        "index": value / england * 100,
+    }
 
 
-LTC_COLUMNS = ("admitted_spells", "emergency_admissions", "bed_days", "admitted_cost", "prescription_items",
-               "prescribing_cost", "total_cost", "registered_patients")
+LTC_COLUMNS = (
+    "admitted_spells",
+    "emergency_admissions",
+    "bed_days",
+    "admitted_cost",
+    "prescription_items",
+    "prescribing_cost",
+    "total_cost",
+    "registered_patients",
+)
 
 
 def _sum_ltc(rows: list[Row]) -> list[Row]:
@@ -728,8 +859,9 @@ def _sum_measure(rows: list[Row]) -> list[Row]:
     """A measure's rows summed per month (an ICB from its sub-ICB locations)."""
     months: dict[date, dict] = {}
     for r in rows:
-        total = months.setdefault(r["month"], {"month": r["month"], "numerator": 0.0, "denominator": 0.0,
-                                               "cost_savings": None})
+        total = months.setdefault(
+            r["month"], {"month": r["month"], "numerator": 0.0, "denominator": 0.0, "cost_savings": None}
+        )
         total["numerator"] += r["numerator"] or 0.0
         total["denominator"] += r["denominator"] or 0.0
         if r["cost_savings"] is not None:
@@ -742,4 +874,3 @@ def _sum_measure(rows: list[Row]) -> list[Row]:
 def _measure_names() -> dict[str, str]:
     with open(MEASURES_SEED, newline="") as handle:
         return {row["measure_id"]: row["name"] for row in csv.DictReader(handle)}
-

@@ -60,6 +60,11 @@ class PageReport:
         )
 
 
+def pdf_name(page_path: str) -> str:
+    """The PDF file of a pack page: `sub_icb/02T.html` → `sub_icb_02T.pdf`, England `index.pdf`."""
+    return page_path.removesuffix(".html").replace("/", "_") + ".pdf"
+
+
 def chromium_path() -> Path:
     if CHROMIUM.is_file():
         return CHROMIUM
@@ -89,14 +94,18 @@ async def _open(context, folder: Path, relative: str) -> tuple[object, PageRepor
 
     await page.route("**/*", guard)
     await page.goto((folder / relative).resolve().as_uri())
-    report.rendered = await page.evaluate("window.packRendered", None) if await page.evaluate(
-        "typeof window.packRendered !== 'undefined'"
-    ) else 0
+    report.rendered = (
+        await page.evaluate("window.packRendered", None)
+        if await page.evaluate("typeof window.packRendered !== 'undefined'")
+        else 0
+    )
     report.failed_charts = await page.evaluate("document.body.getAttribute('data-failed') || ''")
     return page, report
 
 
-async def _print_all(folder: Path, pages: list[str], out: Path, inspect, concurrency: int) -> list[PageReport]:
+async def _print_all(
+    folder: Path, pages: list[str], out: Path, inspect, concurrency: int
+) -> list[PageReport]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -112,7 +121,7 @@ async def _print_all(folder: Path, pages: list[str], out: Path, inspect, concurr
                     if inspect:
                         await inspect(page, report)
                     if out is not None and not report.problems:
-                        target = out / (relative.removesuffix(".html").replace("/", "_") + ".pdf")
+                        target = out / pdf_name(relative)
                         await page.pdf(path=str(target), prefer_css_page_size=True, print_background=True)
                         report.pdf = str(target)
                 finally:

@@ -144,7 +144,12 @@ def render_pack(
     seconds = time.perf_counter() - started
     (staged / MANIFEST).write_text(
         json.dumps(
-            {"release_id": data.release_id, "built_at": data.built_at, "pages": pages, "render_seconds": seconds},
+            {
+                "release_id": data.release_id,
+                "built_at": data.built_at,
+                "pages": pages,
+                "render_seconds": seconds,
+            },
             indent=1,
         )
     )
@@ -153,9 +158,13 @@ def render_pack(
     os.replace(staged, final)
     latest = out_root / LATEST
     latest.write_text(
-        f'<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="refresh" content="0; url={data.release_id}/index.html">'
+        '<!DOCTYPE html><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="0; url={data.release_id}/index.html">'
         f'<title>Commissioning pack</title><a href="{data.release_id}/index.html">Latest commissioning pack '
         f"(release {data.release_id})</a>\n"
     )
-    log(f"Pack written: {final} ({len(pages)} pages, {sum(p['charts'] for p in pages)} charts, {seconds:.1f} s)")
+    log(
+        f"Pack written: {final} ({len(pages)} pages, {sum(p['charts'] for p in pages)} charts, "
+        f"{seconds:.1f} s)"
+    )
     return PackResult(data.release_id, final, pages, seconds)
