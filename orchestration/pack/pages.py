@@ -23,6 +23,7 @@ SPINE_ROWS_PER_SHEET = 9
 CHARTS_PER_SHEET = 6  # funnels and trends: a 3 × 2 grid on an A4 landscape page
 MEASURES_PER_SHEET = 4
 GAP_ROWS_SHOWN = 12
+NOTE_CHARS = 150  # a data note longer than this shows in full on hover (and in the gap sheet)
 TOP_SERVICES = 20
 PEERS = 10
 ENGLAND_CODE = "E92000001"
@@ -338,6 +339,7 @@ class PackBuilder:
                 "tone": tone,
                 "trend": r["recent_trend"] or "",
                 "note": r["value_note"] or "",
+                "note_short": _short(r["value_note"] or "", NOTE_CHARS),
                 "value_text": _num(r["value"]),
                 "england_text": _num(england),
             }
@@ -351,7 +353,10 @@ class PackBuilder:
                 sheet.charts.append(
                     page.chart(
                         "spine",
-                        [{k: v for k, v in row.items() if k not in ("note", "trend")} for row in plotted],
+                        [
+                            {k: v for k, v in row.items() if k not in ("note", "note_short", "trend")}
+                            for row in plotted
+                        ],
                         "Outcome indicators: England's range and this area's value",
                         f"Spine chart of {len(plotted)} indicators for {page.name}: each row shows the range "
                         "of areas' values from worst (left) to best (right), the middle half in dark grey, "
@@ -693,7 +698,7 @@ class PackBuilder:
                 "england": _num(r["england_value"]),
                 "compared": r["compared_to_england"] or "",
                 "colour": charts.SIGNIFICANCE_COLOURS.get(r["compared_to_england"] or "", "#FFFFFF"),
-                "note": r["value_note"] or "",
+                "note": _short(r["value_note"] or "", NOTE_CHARS),
             }
             for r in self._latest_indicators(page.level, page.code)
             if r["indicator_id"] in outcome_ids
