@@ -113,25 +113,21 @@ def _funnel() -> alt.LayerChart:
 
 
 def _trend() -> alt.LayerChart:
-    """The area, its ICB and England over time, with the area's 95% confidence limits."""
+    """The area, its ICB and England over time, each with its 95% confidence limits."""
     base = alt.Chart(ROWS)
     x = alt.X("period:O", title=None, sort=alt.EncodingSortField("period_start"))
-    band = (
-        base.transform_filter(alt.datum.series == AREA)
-        .mark_errorbar(color=SERIES_COLOURS[AREA])
-        .encode(x=x, y=alt.Y("lower:Q", title="Value", scale=alt.Scale(zero=False)), y2="upper:Q")
+    colour = alt.Color(
+        "series:N",
+        scale=_scale({k: SERIES_COLOURS[k] for k in (AREA, ICB_SERIES, ENGLAND_SERIES)}),
+        title=None,
+    )
+    limits = base.mark_errorbar(ticks=True).encode(
+        x=x, y=alt.Y("lower:Q", title="Value", scale=alt.Scale(zero=False)), y2="upper:Q", color=colour
     )
     lines = base.mark_line(point=True).encode(
-        x=x,
-        y="value:Q",
-        color=alt.Color(
-            "series:N",
-            scale=_scale({k: SERIES_COLOURS[k] for k in (AREA, ICB_SERIES, ENGLAND_SERIES)}),
-            title=None,
-        ),
-        tooltip=["series:N", "period:N", "value:Q", "lower:Q", "upper:Q"],
+        x=x, y="value:Q", color=colour, tooltip=["series:N", "period:N", "value:Q", "lower:Q", "upper:Q"]
     )
-    return alt.layer(band, lines).properties(width=250, height=170)
+    return alt.layer(limits, lines).properties(width=250, height=170)
 
 
 def _peer_strip() -> alt.LayerChart:

@@ -432,11 +432,7 @@ class PackBuilder:
             lambda title, rows: (
                 _short(title, 60),
                 f"Line chart of {title} by period for {page.name}{others}"
-                + (
-                    ", with this area's 95% confidence limits as error bars."
-                    if page.level != ENGLAND
-                    else "."
-                ),
+                + ", with 95% confidence limits as error bars.",
             ),
         )
 
@@ -809,15 +805,14 @@ def _spine_positions(england, worst, q25, q75, best, value, high_good: bool) -> 
 
 
 def _trend_rows(rows: list[Row], series: str) -> list[dict]:
-    own = series == charts.AREA
     return [
         {
             "period": r["period"],
             "period_start": r["period_start"],
             "series": series,
             "value": r["value"],
-            "lower": r["lower_ci_95"] if own else None,
-            "upper": r["upper_ci_95"] if own else None,
+            "lower": r["lower_ci_95"],
+            "upper": r["upper_ci_95"],
         }
         for r in rows
         if r["value"] is not None
