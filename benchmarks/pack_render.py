@@ -16,8 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from orchestration.lib import settings
 from orchestration.pack import pdf
 from orchestration.pack.render import render_pack
+from orchestration.release import tables
 from orchestration.release.store import ReleaseStore
 
 
@@ -28,14 +30,19 @@ def main() -> None:
     parser.add_argument("--pdf", action="store_true", help="also print every page to PDF (once)")
     args = parser.parse_args()
     store = ReleaseStore(args.publish_dir)
+    manifest = tables.load_manifest(settings.DBT_PROJECT_DIR / "target" / "manifest.json")
     scratch = Path(tempfile.mkdtemp(prefix="cw-pack-bench-"))
     try:
         cache = scratch / "cache"
-        render_pack(store, scratch / "warm", cache_dir=cache, log=lambda _: None)  # builds the Vega bundle once
+        render_pack(
+            store, scratch / "warm", cache_dir=cache, manifest=manifest, log=lambda _: None
+        )  # builds the Vega bundle once
         times = []
         for i in range(args.repeat):
             started = time.perf_counter()
-            result = render_pack(store, scratch / f"run{i}", cache_dir=cache, log=lambda _: None)
+            result = render_pack(
+                store, scratch / f"run{i}", cache_dir=cache, manifest=manifest, log=lambda _: None
+            )
             times.append(time.perf_counter() - started)
         print(
             f"release {result.release_id}: {len(result.pages)} pages, {result.charts:,} charts; "
@@ -43,10 +50,13 @@ def main() -> None:
         )
         if args.pdf:
             started = time.perf_counter()
-            pdf.print_pages(result.path, [p["path"] for p in result.pages], result.path / "pdf", log=lambda _: None)
+            pdf.print_pages(
+                result.path, [p["path"] for p in result.pages], result.path / "pdf", log=lambda _: None
+            )
             seconds = time.perf_counter() - started
             print(
-                f"PDF: {len(result.pages)} pages in {seconds:.1f} s ({seconds / len(result.pages):.2f} s a page, "
+                f"PDF: {len(result.pages)} pages in {seconds:.1f} s "
+                f"({seconds / len(result.pages):.2f} s a page, "
                 f"{pdf.CONCURRENT_PAGES} at a time)"
             )
     finally:

@@ -12,6 +12,7 @@ from pathlib import Path
 from orchestration.lib import settings
 from orchestration.pack import pdf
 from orchestration.pack.render import render_pack
+from orchestration.release import tables
 from orchestration.release.store import NoRelease, ReleaseStore
 
 
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         result = render_pack(
             store,
             args.out or settings.pack_dir(),
+            manifest=tables.load_manifest(settings.DBT_PROJECT_DIR / "target" / "manifest.json"),
             cache_dir=settings.warehouse_path().parent / "cache",
             reports_dir=settings.reports_dir(),
             release_id=args.release,

@@ -72,7 +72,7 @@ def _spine() -> alt.LayerChart:
         color=alt.Color(
             "compared:N", scale=_scale(SIGNIFICANCE_COLOURS), title="Compared with England", legend=None
         ),
-        tooltip=["label:N", "compared:N", "value_text:N", "england_text:N"],
+        tooltip=["indicator_id:N", "label:N", "compared:N", "value_text:N", "england_text:N"],
     )
     return alt.layer(whole, middle, england, area).properties(width=360, height=alt.Step(20))
 

@@ -1,8 +1,14 @@
 """What the pack shows, read from the published release in one pass.
 
 Each query covers every area at once (DuckDB does the aggregation) and returns plain rows;
-`pages` then indexes them per area. The release is opened read-only through its own catalog, so a pack always
-shows one release, whatever a later publish does meanwhile.
+`pages` then indexes them per area. The release is opened read-only through its own catalog, so
+a pack always shows one release, whatever a later publish does meanwhile.
+
+The pack leaves the warehouse, so it reads what a shared package would: every model a package
+shares is read through its disclosure rules (`share.disclosure.shareable_sql`, the one
+mechanism: sub-national counts of 1-7 suppressed, the rest rounded to 5, standardised rates
+withheld on fewer than 10 events), as the view `shared_<model>`. The funnel takes its values
+from the shared indicator rows; the other tables hold no count of people or events.
 """
 
 from __future__ import annotations
@@ -16,6 +22,19 @@ from typing import Any
 import duckdb
 
 from orchestration.release.store import RELEASE_CATALOG, NoRelease, ReleaseStore
+from orchestration.share import disclosure
+
+# The models read through their disclosure rules (as `shared_<model>`).
+SHARED = (
+    "mart_ois_indicator",
+    "mart_ois_peer_opportunity",
+    "mart_commissioning_summary",
+    "mart_top_services",
+    "mart_ltc_programme",
+    "fct_prescribing_measure",
+    "mart_sub_icb_peers",
+    "dq_gap_summary",
+)
 
 # The area levels the pack has pages for, as the marts name them.
 ENGLAND, ICB, SUB_ICB = "england", "icb", "sub_icb_location"
@@ -25,7 +44,7 @@ QUERIES = {
     # Real areas: current sub-ICB locations and ICBs with activity in the release.
     "areas": """
         with active as (
-            select distinct area_level, area_code from marts.mart_commissioning_summary
+            select distinct area_level, area_code from shared_mart_commissioning_summary
         )
         select 'sub_icb_location' as area_level, s.sub_icb_location_code as area_code,
             s.sub_icb_location_name as area_name, s.icb_code as parent_code
@@ -43,7 +62,7 @@ QUERIES = {
             parent_area_code, period, period_start, count, denominator, value, lower_ci_95, upper_ci_95,
             lower_ci_998, upper_ci_998, england_value, compared_to_england, comparison_method,
             parent_value, recent_trend, value_note
-        from marts.mart_ois_indicator
+        from shared_mart_ois_indicator
         where area_level in ('england', 'icb', 'sub_icb_location')
         order by indicator_id, area_level, area_code, period_start
     """,
@@ -53,22 +72,26 @@ QUERIES = {
         select indicator_id, period, area_level, min(value) as min_value,
             quantile_cont(value, 0.25) as p25, quantile_cont(value, 0.75) as p75, max(value) as max_value,
             count(value) as areas_with_value
-        from marts.mart_ois_indicator
+        from shared_mart_ois_indicator
         where area_level in ('icb', 'sub_icb_location') and value is not null
         group by all
     """,
+    # The funnel's points are the shared indicator rows' (a value withheld there is not drawn).
     "funnel": """
-        select indicator_id, indicator_title, period, area_code, parent_area_code, count,
-            plot_denominator, value, england_value, lower_limit_95, upper_limit_95, lower_limit_998,
-            upper_limit_998, funnel_significance
-        from marts.mart_ois_funnel
-        where area_level = 'sub_icb_location' and value is not null and plot_denominator > 0
-        order by indicator_id, period, plot_denominator
+        select f.indicator_id, f.indicator_title, f.period, f.area_code, f.parent_area_code, i.count,
+            f.plot_denominator, i.value, f.england_value, f.lower_limit_95, f.upper_limit_95,
+            f.lower_limit_998, f.upper_limit_998, f.funnel_significance
+        from marts.mart_ois_funnel as f
+        inner join shared_mart_ois_indicator as i
+            on i.indicator_id = f.indicator_id and i.period = f.period and i.area_level = f.area_level
+            and i.area_code = f.area_code
+        where f.area_level = 'sub_icb_location' and i.value is not null and f.plot_denominator > 0
+        order by f.indicator_id, f.period, f.plot_denominator
     """,
     "peers": """
         select sub_icb_location_code as area_code, peer_rank, peer_sub_icb_location_code as peer_code,
             peer_sub_icb_location_name as peer_name, is_same_icb, distance
-        from marts.mart_sub_icb_peers
+        from shared_mart_sub_icb_peers
         where is_latest_month
         order by area_code, peer_rank
     """,
@@ -76,34 +99,34 @@ QUERIES = {
         select indicator_id, indicator_title, polarity, period, sub_icb_location_code as area_code, count,
             value, england_value, peers_with_values, peer_min, peer_max, peer_mean, best_five_peer_mean,
             against_peer_range, mean_cost_per_admission, events_avoidable, spend_avoidable
-        from marts.mart_ois_peer_opportunity
+        from shared_mart_ois_peer_opportunity
     """,
     # Spend per age-sex weighted head over the release's last 12 months, by setting and point of
     # delivery: the year's cost over the mean monthly weighted list.
     "money": """
         with window_months as (
-            select max(month) as last_month from marts.mart_commissioning_summary
+            select max(month) as last_month from shared_mart_commissioning_summary
         )
         select s.area_level, s.area_code, s.setting, s.point_of_delivery, sum(s.cost) as cost,
             sum(s.activity) as activity, avg(s.weighted_patients) as weighted_patients,
             avg(s.registered_patients) as registered_patients,
             sum(s.cost) / nullif(avg(s.weighted_patients), 0) as cost_per_weighted_head,
             count(*) as months, bool_or(s.is_provisional) as is_provisional
-        from marts.mart_commissioning_summary as s, window_months as w
+        from shared_mart_commissioning_summary as s, window_months as w
         where s.month > w.last_month - interval 12 month
         group by all
     """,
     "top_services": """
         with latest as (
             select area_level, area_code, max(financial_year_start) as financial_year_start
-            from marts.mart_top_services group by all
+            from shared_mart_top_services group by all
         )
         select t.area_level, t.area_code, t.financial_year, t.spend_rank, t.setting, t.service_code,
             t.service_name, t.activity, t.cost, t.share_of_spend, t.months_covered, p.cost as previous_cost,
             p.months_covered as previous_months
-        from marts.mart_top_services as t
+        from shared_mart_top_services as t
         inner join latest as l using (area_level, area_code, financial_year_start)
-        left join marts.mart_top_services as p
+        left join shared_mart_top_services as p
             on p.area_level = t.area_level and p.area_code = t.area_code and p.setting = t.setting
             and p.service_code = t.service_code
             and p.financial_year_start = t.financial_year_start - interval 1 year
@@ -114,7 +137,7 @@ QUERIES = {
         select l.month, l.sub_icb_location_code as area_code, s.icb_code, l.programme, l.admitted_spells,
             l.emergency_admissions, l.bed_days, l.admitted_cost, l.prescription_items, l.prescribing_cost,
             l.total_cost, l.registered_patients
-        from marts.mart_ltc_programme as l
+        from shared_mart_ltc_programme as l
         left join marts.dim_sub_icb as s on s.commissioner_code = l.sub_icb_location_code
         order by l.programme, l.sub_icb_location_code, l.month
     """,
@@ -126,7 +149,7 @@ QUERIES = {
     "prescribing": """
         select measure_id, month, org_code as area_code, icb_code, numerator, denominator, calc_value,
             cost_savings, is_percentage, low_is_good
-        from marts.fct_prescribing_measure
+        from shared_fct_prescribing_measure
         where org_type = 'sub_icb_location'
         order by measure_id, org_code, month
     """,
@@ -141,7 +164,7 @@ QUERIES = {
     "gaps": """
         select sub_icb_location_code as area_code, icb_code, month, feed, gap_kind, org_code, severity,
             expected_records_absent, affected_outputs, message
-        from marts.dq_gap_summary
+        from shared_dq_gap_summary
         order by case severity when 'error' then 0 when 'warn' then 1 else 2 end, month desc, feed, org_code
     """,
 }
@@ -161,8 +184,9 @@ class PackData:
         return self.tables[name]
 
 
-def read_release(store: ReleaseStore, release_id: str | None = None) -> PackData:
-    """Every table the pack shows, from one release (the current one by default)."""
+def read_release(store: ReleaseStore, manifest: dict, release_id: str | None = None) -> PackData:
+    """Every table the pack shows, from one release (the current one by default), counts
+    disclosure-controlled by the rules in the dbt `manifest`."""
     release_id = release_id or store.current_id()
     release_dir = store.release_dir(release_id)
     if release_id not in store.complete_releases():
@@ -171,6 +195,9 @@ def read_release(store: ReleaseStore, release_id: str | None = None) -> PackData
             f"{', '.join(store.complete_releases()) or 'none'}."
         )
     with duckdb.connect(str(release_dir / RELEASE_CATALOG), read_only=True) as conn:
+        for model in SHARED:
+            rules = disclosure.TableRules.from_manifest(manifest, model)
+            conn.execute(f"create temp view shared_{model} as {disclosure.shareable_sql(rules)}")
         tables = {name: _rows(conn.execute(sql)) for name, sql in QUERIES.items()}
     info = tables["release"][0]
     return PackData(

@@ -95,15 +95,17 @@ def render_pack(
     store: ReleaseStore,
     out_root: Path,
     *,
+    manifest: dict,
     cache_dir: Path,
     reports_dir: Path | None = None,
     release_id: str | None = None,
     areas: Callable[[list[tuple[str, str, str]]], list[tuple[str, str, str]]] | None = None,
     log: Callable[[str], None] = print,
 ) -> PackResult:
-    """Render the pack of a release (the current one by default) under `out_root/<release id>`."""
+    """Render the pack of a release (the current one by default) under `out_root/<release id>`;
+    `manifest` (the dbt project's) gives the disclosure rules its counts pass through."""
     started = time.perf_counter()
-    data = read_release(store, release_id)
+    data = read_release(store, manifest, release_id)
     final = out_root / data.release_id
     staged = out_root / f".{data.release_id}.{os.getpid()}.tmp"
     shutil.rmtree(staged, ignore_errors=True)

@@ -3,15 +3,18 @@ and each sub-ICB location, and a PDF of each (orchestration/pack). Its check ope
 browser (the tests do); it re-reads the folder: one page per area of the release, every PDF."""
 
 import json
+from pathlib import Path
 
 import dagster as dg
 
 from orchestration.defs.data_quality.assets import gap_report
+from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.release.assets import KEY as RELEASE_KEY
 from orchestration.lib import settings
 from orchestration.pack import pdf
 from orchestration.pack.pages import PackBuilder
 from orchestration.pack.render import LATEST, MANIFEST, render_pack
+from orchestration.release import tables
 from orchestration.release.store import ReleaseStore
 
 KEY = dg.AssetKey(["reports", "commissioning_pack"])
@@ -36,6 +39,7 @@ def commissioning_pack(context: dg.AssetExecutionContext) -> dg.MaterializeResul
     result = render_pack(
         store,
         out,
+        manifest=tables.load_manifest(Path(dbt_project.manifest_path)),
         cache_dir=settings.warehouse_path().parent / "cache",
         reports_dir=settings.reports_dir(),
         log=context.log.info,
@@ -78,7 +82,8 @@ def pack_covers_every_area() -> dg.AssetCheckResult:
     if not (folder / MANIFEST).is_file():
         problems.append(f"no pack for release {store.current_id()} under {settings.pack_dir()}")
     else:
-        expected = {(level, code) for level, code, _ in PackBuilder(read_release(store)).areas()}
+        manifest = tables.load_manifest(Path(dbt_project.manifest_path))
+        expected = {(level, code) for level, code, _ in PackBuilder(read_release(store, manifest)).areas()}
         pages = json.loads((folder / MANIFEST).read_text())["pages"]
         written = {(p["level"], p["code"]) for p in pages}
         problems += [f"no page for {level} {code}" for level, code in sorted(expected - written)]
