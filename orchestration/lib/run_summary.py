@@ -162,16 +162,22 @@ def report_lines(result) -> list[str]:
 
 def pack_lines(result) -> list[str]:
     """Where this run's commissioning pack is (static pages and their PDFs)."""
+    found = {}
     for event in result.all_events:
-        if event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key.to_user_string() == (
-            "reports/commissioning_pack"
-        ):
-            metadata = event.event_specific_data.materialization.metadata
-            return [
-                f"Commissioning pack: {metadata['pack'].value} ({metadata['pages'].value} pages, "
-                f"{metadata['charts'].value} charts; PDFs: {metadata['pdf_folder'].value})"
-            ]
-    return ["No commissioning pack was written by this run (a step before it failed)."]
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            key = event.asset_key.to_user_string()
+            if key in ("reports/commissioning_pack", "reports/commissioning_pack_pdf"):
+                found[key] = event.event_specific_data.materialization.metadata
+    pages = found.get("reports/commissioning_pack")
+    if pages is None:
+        return ["No commissioning pack was written by this run (a step before it failed)."]
+    printed = found.get("reports/commissioning_pack_pdf")
+    pdfs = printed["pdf_folder"].value if printed else "not printed (the PDF step failed or did not run)"
+    return [
+        f"Commissioning pack: {pages['pack'].value} "
+        f"({pages['pages'].value} pages, {pages['charts'].value} charts)",
+        f"  PDFs: {pdfs}",
+    ]
 
 
 def release_lines() -> list[str]:

@@ -287,3 +287,28 @@ def test_no_sub_national_page_shows_a_small_count(pack):
                     assert count == 0 or (count >= 10 and count % 5 == 0), (page["path"], row)
                     checked += 1
     assert checked > 500
+
+
+def test_every_sample_area_has_every_sheet_and_no_empty_chart(pack):
+    """The shipped sample is worth looking at: every area's page has each kind of sheet, charts
+    on each, and no chart without data."""
+    folder, manifest, _ = pack
+    every_kind = {"summary", "spine", "trend", "money", "top_services", "programme", "prescribing", "gaps"}
+    for page in manifest["pages"]:
+        kinds = set(page["sheet_kinds"])
+        wanted = every_kind | ({"funnel"} if page["level"] != "england" else set())
+        wanted |= {"peers"} if page["level"] == "sub_icb_location" else set()
+        assert wanted <= kinds, (page["path"], wanted - kinds)
+        html = (folder / page["path"]).read_text()
+        specs = json.loads(re.search(r'id="pack-specs">(.*?)</script>', html, re.S).group(1))
+        for spec in specs:
+            rows = next(e for e in spec["data"] if e["name"] == "rows")["values"]
+            assert rows, (page["path"], spec["title"]["text"])
+        sheets = re.findall(r'<section class="sheet sheet-(\w+)".*?</section>', html, re.S)
+        assert len(sheets) == page["sheets"]
+    sub_icb = [p for p in manifest["pages"] if p["level"] == "sub_icb_location"]
+    # Outcomes, not only context: the OIS hospital indicators have values for most sub-ICB areas.
+    spine_values = [
+        len(re.findall(r'data-compared="(?!Not compared)', (folder / p["path"]).read_text())) for p in sub_icb
+    ]
+    assert min(spine_values) >= 8, spine_values

@@ -113,3 +113,13 @@ def test_definitions_load_as_dagster_dev_does_without_an_activated_venv(tmp_path
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_the_pack_is_built_after_the_release_and_the_gap_report_and_printed_after_that(defs):
+    graph = defs.resolve_asset_graph()
+    pack = graph.get(_key("reports/commissioning_pack"))
+    assert {_key("release/published"), _key("reports/gap_report")} <= set(pack.parent_keys)
+    assert set(graph.get(_key("reports/commissioning_pack_pdf")).parent_keys) == {pack.key}
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert ("reports/commissioning_pack", "pack_covers_every_area") in checks
+    assert ("reports/commissioning_pack_pdf", "every_pack_page_has_its_pdf") in checks

@@ -1,8 +1,13 @@
 """The commissioning pack, built from every new release: static HTML pages for England, each ICB
-and each sub-ICB location, and a PDF of each (orchestration/pack). Its check opens nothing in a
-browser (the tests do); it re-reads the folder: one page per area of the release, every PDF."""
+and each sub-ICB location (`reports/commissioning_pack`), then a PDF of each
+(`reports/commissioning_pack_pdf`, the slow part: a separate step, so the pages are there first
+and a failed print leaves them). The checks open nothing in a browser (the tests do); they
+re-read the folder: one page per area of the release, every PDF."""
 
 import json
+import os
+import shutil
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -18,42 +23,41 @@ from orchestration.release import tables
 from orchestration.release.store import ReleaseStore
 
 KEY = dg.AssetKey(["reports", "commissioning_pack"])
+PDF_KEY = dg.AssetKey(["reports", "commissioning_pack_pdf"])
+PDF_FOLDER = "pdf"
+
+
+def _current_pack() -> tuple[Path, list[dict]]:
+    folder = settings.pack_dir() / ReleaseStore(settings.publish_dir()).current_id()
+    if not (folder / MANIFEST).is_file():
+        raise FileNotFoundError(
+            f"No commissioning pack of the current release under {folder}: run `make pack`."
+        )
+    return folder, json.loads((folder / MANIFEST).read_text())["pages"]
 
 
 @dg.asset(
     key=KEY,
     deps=[RELEASE_KEY, gap_report.key],
     group_name="release",
-    kinds={"html", "pdf"},
+    kinds={"html"},
     description=(
         "The commissioning pack of the current release: spine, funnel and trend charts of the OIS "
         "indicators, peers and opportunity, money, LTC programmes, prescribing measures and data gaps, "
-        "for England, each ICB and each sub-ICB location; static HTML (no server, no network) and a PDF "
-        "of each page."
+        "for England, each ICB and each sub-ICB location, as static HTML (no server, no network)."
     ),
 )
 def commissioning_pack(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings.export_environment()
-    store = ReleaseStore(settings.publish_dir())
     out = settings.pack_dir()
     result = render_pack(
-        store,
+        ReleaseStore(settings.publish_dir()),
         out,
         manifest=tables.load_manifest(Path(dbt_project.manifest_path)),
         cache_dir=settings.warehouse_path().parent / "cache",
         reports_dir=settings.reports_dir(),
         log=context.log.info,
     )
-    printed, pdf_note = 0, "not printed (PACK_PDF=none)"
-    if settings.pack_pdf() == "all":
-        try:
-            reports = pdf.print_pages(
-                result.path, [p["path"] for p in result.pages], result.path / "pdf", log=context.log.info
-            )
-            printed, pdf_note = len(reports), str(result.path / "pdf")
-        except pdf.ChromiumMissing as exc:
-            context.log.warning(f"The pack's PDFs were not printed: {exc}")
-            pdf_note = f"not printed: {exc}"
     return dg.MaterializeResult(
         metadata={
             "release_id": result.release_id,
@@ -61,39 +65,84 @@ def commissioning_pack(context: dg.AssetExecutionContext) -> dg.MaterializeResul
             "latest": dg.MetadataValue.path(str(out / LATEST)),
             "pages": len(result.pages),
             "charts": result.charts,
-            "pdfs": printed,
-            "pdf_folder": dg.MetadataValue.text(pdf_note),
             "render_seconds": round(result.seconds, 1),
+        }
+    )
+
+
+@dg.asset(
+    key=PDF_KEY,
+    deps=[KEY],
+    group_name="release",
+    kinds={"pdf"},
+    description=(
+        "A PDF of every page of the commissioning pack (one A4 landscape page per sheet), printed by "
+        "headless Chromium; PACK_PDF=none skips it. The PDFs are printed beside the pack and switched "
+        "in as one folder, so a failed print leaves the previous ones."
+    ),
+)
+def commissioning_pack_pdf(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings.export_environment()
+    folder, pages = _current_pack()
+    if settings.pack_pdf() == "none":
+        return dg.MaterializeResult(
+            metadata={"pdfs": 0, "pdf_folder": dg.MetadataValue.text("not printed (PACK_PDF=none)")}
+        )
+    staged = folder / f".{PDF_FOLDER}.{os.getpid()}.tmp"
+    shutil.rmtree(staged, ignore_errors=True)
+    started = time.perf_counter()
+    reports = pdf.print_pages(folder, [p["path"] for p in pages], staged, log=context.log.info)
+    shutil.rmtree(folder / PDF_FOLDER, ignore_errors=True)
+    os.replace(staged, folder / PDF_FOLDER)
+    return dg.MaterializeResult(
+        metadata={
+            "pdfs": len(reports),
+            "pdf_folder": dg.MetadataValue.text(str(folder / PDF_FOLDER)),
+            "print_seconds": round(time.perf_counter() - started, 1),
         }
     )
 
 
 @dg.asset_check(
     asset=KEY,
-    description="The pack has a page for England and every ICB and sub-ICB location of the "
-    "current release, and a PDF of each when PDFs are printed.",
+    description="The pack has a page for England and every ICB and sub-ICB location of the current release.",
 )
 def pack_covers_every_area() -> dg.AssetCheckResult:
     from orchestration.pack.data import read_release
 
-    store = ReleaseStore(settings.publish_dir())
-    folder = settings.pack_dir() / store.current_id()
     problems = []
-    if not (folder / MANIFEST).is_file():
-        problems.append(f"no pack for release {store.current_id()} under {settings.pack_dir()}")
+    try:
+        folder, pages = _current_pack()
+    except FileNotFoundError as exc:
+        problems.append(str(exc))
     else:
+        store = ReleaseStore(settings.publish_dir())
         manifest = tables.load_manifest(Path(dbt_project.manifest_path))
         expected = {(level, code) for level, code, _ in PackBuilder(read_release(store, manifest)).areas()}
-        pages = json.loads((folder / MANIFEST).read_text())["pages"]
         written = {(p["level"], p["code"]) for p in pages}
         problems += [f"no page for {level} {code}" for level, code in sorted(expected - written)]
         problems += [f"page file missing: {p['path']}" for p in pages if not (folder / p["path"]).is_file()]
-        if settings.pack_pdf() == "all" and (folder / "pdf").is_dir():
+    return _verdict(problems)
+
+
+@dg.asset_check(asset=PDF_KEY, description="Every page of the pack has its PDF (when PACK_PDF=all).")
+def every_pack_page_has_its_pdf() -> dg.AssetCheckResult:
+    problems = []
+    if settings.pack_pdf() == "all":
+        try:
+            folder, pages = _current_pack()
+        except FileNotFoundError as exc:
+            problems.append(str(exc))
+        else:
             problems += [
                 f"PDF missing for {p['path']}"
                 for p in pages
-                if not (folder / "pdf" / pdf.pdf_name(p["path"])).is_file()
+                if not (folder / PDF_FOLDER / pdf.pdf_name(p["path"])).is_file()
             ]
+    return _verdict(problems)
+
+
+def _verdict(problems: list[str]) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=not problems,
         severity=dg.AssetCheckSeverity.WARN,
@@ -101,5 +150,5 @@ def pack_covers_every_area() -> dg.AssetCheckResult:
     )
 
 
-assets = [commissioning_pack]
-asset_checks = [pack_covers_every_area]
+assets = [commissioning_pack, commissioning_pack_pdf]
+asset_checks = [pack_covers_every_area, every_pack_page_has_its_pdf]
