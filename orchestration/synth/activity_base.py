@@ -30,11 +30,17 @@ from orchestration.synth.geography import Geography
 TRUST_KINDS = ("TEACHING HOSPITALS NHS FOUNDATION TRUST", "UNIVERSITY HOSPITALS NHS TRUST")
 FIRST_ACTIVITY_MONTH_SAMPLE = date(2022, 1, 1)  # the sample's record-level feeds start here
 
-# Share of the real volume written per feed. National = 1 (a real-sized month).
+# Share of the real volume the sample writes per record-level feed (national writes 1 for all).
+# Admitted care is at real volume, so that every sample area has enough events for each HES-based
+# OIS indicator (fewer than 10 suppress a DSR): a 14-practice area of ~125,000 patients has about
+# 45 alcohol-related liver disease admissions in 9 months, the rarest numerator. It is 24 MB of the
+# sample's ~38 (a month ~2 MB zipped); outpatients and A&E get what is left under 40 MB (an
+# outpatient month at real volume would be ~105 MB zipped, an ECDS month ~2 MB): their counts and
+# spend are 4% and 10% of the real, and `_manifest.json` says so.
 SAMPLE_FRACTION = {
-    "hes_apc": 0.05,
-    "hes_opa": 0.01,
-    "ecds": 0.02,
+    "hes_apc": 1.0,
+    "hes_opa": 0.04,
+    "ecds": 0.1,
 }
 
 
@@ -137,6 +143,10 @@ def zip_file(source: Path, target: Path, member: str | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     info = zipfile.ZipInfo(member or source.name, date_time=_ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
+    # Deflate at level 9: the same format as the default level 6, about 3% smaller, which the
+    # sample's size budget spends on outpatients and A&E. A ZipInfo passed to open() keeps its
+    # own level (ZipFile's compresslevel is not applied to it); Python 3.13 names it compress_level.
+    info._compresslevel = 9
     with (
         zipfile.ZipFile(target, "w") as archive,
         archive.open(info, "w", force_zip64=True) as dst,
