@@ -6,8 +6,9 @@
   computed without drawing random numbers, so activity generators never disturb other feeds.
 - Randomness: each feed draws from its own generator seeded by (plan seed, feed name), so a feed
   can be added, changed or dropped without changing another feed's bytes.
-- Scale: the shipped sample thins record-level activity (a fraction of the real rates) and
-  covers fewer months; `national` is one real-sized month. The manifest records the fractions.
+- Scale: the shipped sample writes admitted care at real volume, outpatients and A&E at a
+  fraction of it (`SAMPLE_FRACTION`, recorded in the manifest), over the 12 months from
+  `FIRST_ACTIVITY_MONTH_SAMPLE`; `national` is every month asked for at real volume.
 - Writing: large files are assembled in DuckDB (integer draws from numpy, strings by join) and
   written with `COPY … TO`, never row by row in Python.
 """
@@ -28,15 +29,20 @@ from orchestration.synth import population
 from orchestration.synth.geography import Geography
 
 TRUST_KINDS = ("TEACHING HOSPITALS NHS FOUNDATION TRUST", "UNIVERSITY HOSPITALS NHS TRUST")
-FIRST_ACTIVITY_MONTH_SAMPLE = date(2022, 1, 1)  # the sample's record-level feeds start here
+# The sample's record-level feeds (and EPD) start here: 12 months, crossing the July 2022 switch to
+# sub-ICB locations. Starting in 2021-04 would complete 2021/22, but 21 months of admitted care at
+# real volume are 41 MB alone; a complete year with nothing after 2022-03 would leave the sample's
+# last nine months without activity. So 2021/22 has 3 months ("Partial year") and 2022/23 has 9.
+FIRST_ACTIVITY_MONTH_SAMPLE = date(2022, 1, 1)
 
 # Share of the real volume the sample writes per record-level feed (national writes 1 for all).
 # Admitted care is at real volume, so that every sample area has enough events for each HES-based
-# OIS indicator (fewer than 10 suppress a DSR): a 14-practice area of ~125,000 patients has about
-# 45 alcohol-related liver disease admissions in 9 months, the rarest numerator. It is 24 MB of the
-# sample's ~38 (a month ~2 MB zipped); outpatients and A&E get what is left under 40 MB (an
-# outpatient month at real volume would be ~105 MB zipped, an ECDS month ~2 MB): their counts and
-# spend are 4% and 10% of the real, and `_manifest.json` says so.
+# OIS indicator (a DSR on fewer than 10 is not calculated): in 2022/23's nine months an area of
+# 14 practices (85,000-175,000 patients) has 34-57 emergency admissions of children with LRTI
+# and 36-91 for alcohol-related liver disease, the rarest numerators. At 5% most had none. That
+# is 23.5 MB of the sample's 37.6 (a month ~2 MB zipped). Outpatients and A&E get what is left
+# under 40 MB: a month at real volume would be ~10 MB and ~1.7 MB zipped, so their counts and
+# spend are 4% and 10% of the real, which the manifest records.
 SAMPLE_FRACTION = {
     "hes_apc": 1.0,
     "hes_opa": 0.04,
