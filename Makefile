@@ -14,7 +14,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # partial parse is only reused when the profile it was parsed with names the same file.
 export WAREHOUSE_PATH ?= $(CURDIR)/warehouse/commissioning.duckdb
 
-.PHONY: run test install format ui sample benchmark clean publish share docs
+.PHONY: run test install format ui sample benchmark clean publish share docs pack
 CHROMIUM := /usr/bin/chromium
 
 $(BIN)/python:
@@ -30,9 +30,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# Debian's headless Chromium renders the gap report in its test (the only browser the tests use).
+# Debian's headless Chromium prints the commissioning pack's PDFs and renders the pages the tests open.
 $(CHROMIUM):
-	@echo "Installing Debian's chromium for the gap-report test …"
+	@echo "Installing Debian's chromium (the pack's PDFs, the browser tests) …"
 	@SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	$$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
 	{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }
@@ -45,12 +45,16 @@ dbt_project/target/manifest.json: $(STAMP) $(shell find dbt_project/models dbt_p
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
 
 ## Materialise every asset for every shipped sample month on the embedded DuckDB warehouse.
-run: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
+run: install $(CHROMIUM) $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 	$(BIN)/python -m orchestration.run_all
 
 ## Publish the warehouse as it stands as a release for BI tools (`make run` does it after every good run).
 publish: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 	$(BIN)/python -m orchestration.release
+
+## The commissioning pack of the current release (make run builds it too): HTML pages and their PDFs.
+pack: install $(CHROMIUM)
+	$(BIN)/python -m orchestration.pack
 
 ## Build one shared data package from the current release: make share SCOPE=england|icb:QWO|sub_icb:02T
 SCOPE ?= england

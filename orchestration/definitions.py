@@ -14,6 +14,7 @@ from orchestration.defs.data_quality import assets as data_quality_assets
 from orchestration.defs.dbt import assets as dbt_assets
 from orchestration.defs.dbt.project import dbt_resource
 from orchestration.defs.experience import assets as experience_assets
+from orchestration.defs.pack import assets as pack_assets
 from orchestration.defs.population import assets as population_assets
 from orchestration.defs.prescribing import assets as prescribing_assets
 from orchestration.defs.public_health import assets as public_health_assets
@@ -55,11 +56,13 @@ defs = dg.Definitions(
         *data_quality_assets.assets,
         *release_assets.assets,
         *share_assets.assets,
+        *pack_assets.assets,
     ],
     asset_checks=[
         *feed_freshness_checks,
         *release_assets.asset_checks,
         *share_assets.asset_checks,
+        *pack_assets.asset_checks,
         *share_table_checks(),
     ],
     jobs=[warehouse_job, release_assets.publish_job],  # each feed's load job comes with its schedule

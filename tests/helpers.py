@@ -88,6 +88,7 @@ def run_all_env(root: Path, landing: Path) -> dict[str, str]:
         "PUBLISH_DIR": str(root / "published"),
         "SHARE_DIR": str(root / "packages"),
         "SHARE_SCOPES": "england",  # the whole-sample build asks for every scope (conftest.py)
+        "PACK_PDF": "none",  # the whole-sample build prints the pack's PDFs (conftest.py)
     }
 
 

@@ -100,6 +100,8 @@ def print_summary(result, elapsed: float, first: date, last: date) -> None:
         print(line)
     for line in release_lines():
         print(line)
+    for line in pack_lines(result):
+        print(line)
     print("\nOpen the Dagster UI with `make ui` (http://127.0.0.1:3000).")
     print("=" * 78)
 
@@ -156,6 +158,20 @@ def report_lines(result) -> list[str]:
                 lines.append(f"  validation results (GX Data Docs): {metadata['data_docs'].value}")
             return lines
     return ["No gap report was written by this run (a step before it failed)."]
+
+
+def pack_lines(result) -> list[str]:
+    """Where this run's commissioning pack is (static pages and their PDFs)."""
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key.to_user_string() == (
+            "reports/commissioning_pack"
+        ):
+            metadata = event.event_specific_data.materialization.metadata
+            return [
+                f"Commissioning pack: {metadata['pack'].value} ({metadata['pages'].value} pages, "
+                f"{metadata['charts'].value} charts; PDFs: {metadata['pdf_folder'].value})"
+            ]
+    return ["No commissioning pack was written by this run (a step before it failed)."]
 
 
 def release_lines() -> list[str]:

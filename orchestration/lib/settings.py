@@ -29,6 +29,9 @@ SHARE_ENV = "SHARE_DIR"
 SHARE_SCOPES_ENV = "SHARE_SCOPES"
 DEFAULT_SHARE_SCOPES = "england,icb"
 AGREEMENT_ENV = "SHARE_DATA_SHARING_AGREEMENT"
+PACK_DIR_ENV = "PACK_DIR"
+PACK_PDF_ENV = "PACK_PDF"
+PACK_PDF_CHOICES = ("all", "none")
 DEFAULT_WAREHOUSE = "warehouse/commissioning.duckdb"
 DEFAULT_LANDING = "seeds/landing"
 DEFAULT_REPORTS = "reports"
@@ -195,6 +198,21 @@ def data_sharing_agreement() -> str:
         "the data-sharing agreement under which the HES/SUS/ECDS extracts were supplied "
         f"(name it in {AGREEMENT_ENV})"
     )
+
+
+def pack_dir() -> Path:
+    """Where the commissioning pack is written; by default `reports/pack`."""
+    value = os.environ.get(PACK_DIR_ENV, "").strip()
+    return _resolve(value) if value else reports_dir() / "pack"
+
+
+def pack_pdf() -> str:
+    """Whether the pack prints a PDF of every page (`all`, the default) or only writes the HTML
+    (`none`: the PDFs take most of a national pack's time)."""
+    value = os.environ.get(PACK_PDF_ENV, "all").strip().lower() or "all"
+    if value not in PACK_PDF_CHOICES:
+        raise ValueError(f"{PACK_PDF_ENV}={value!r}: expected one of {', '.join(PACK_PDF_CHOICES)}")
+    return value
 
 
 def releases_kept() -> int:

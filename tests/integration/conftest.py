@@ -1,8 +1,8 @@
 """Warehouses built once per test session by `make run`'s entry point:
 
-- `sample_warehouse`: the whole shipped sample, with a package for every scope, for the tests
-  that judge data gaps (they need the months of history the gap rules look back over) and the
-  shared packages;
+- `sample_warehouse`: the whole shipped sample, with a package for every scope and the
+  commissioning pack with its PDFs, for the tests that judge data gaps (they need the months of
+  history the gap rules look back over), the shared packages and the pack;
 - `e2e_workspace` / `e2e_first_run`: three months of every monthly feed (May to July 2022,
   across the switch from CCGs to sub-ICB locations) and every snapshot release; the end-to-end
   tests re-run and break it on purpose, so `e2e_first_run.pristine` is a copy of it as first built.
@@ -58,7 +58,8 @@ def _build_once(root: Path, build) -> subprocess.CompletedProcess:
 def sample_warehouse(tmp_path_factory) -> Path:
     """`python -m orchestration.run_all` over every month of seeds/landing; the warehouse path."""
     root = _shared_dir(tmp_path_factory, "sample")
-    result = _build_once(root, lambda r: run_all({**run_all_env(r, SAMPLE), "SHARE_SCOPES": "all"}))
+    extra = {"SHARE_SCOPES": "all", "PACK_PDF": "all"}
+    result = _build_once(root, lambda r: run_all({**run_all_env(r, SAMPLE), **extra}))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return root / "warehouse.duckdb"
 
