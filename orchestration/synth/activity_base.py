@@ -31,7 +31,7 @@ from orchestration.synth.geography import Geography
 TRUST_KINDS = ("TEACHING HOSPITALS NHS FOUNDATION TRUST", "UNIVERSITY HOSPITALS NHS TRUST")
 # The sample's record-level feeds (and EPD) start here: 12 months, crossing the July 2022 switch to
 # sub-ICB locations. Starting in 2021-04 would complete 2021/22, but 21 months of admitted care at
-# real volume are 41 MB alone; a complete year with nothing after 2022-03 would leave the sample's
+# real volume are 42 MB alone; a complete year with nothing after 2022-03 would leave the sample's
 # last nine months without activity. So 2021/22 has 3 months ("Partial year") and 2022/23 has 9.
 FIRST_ACTIVITY_MONTH_SAMPLE = date(2022, 1, 1)
 
@@ -40,13 +40,16 @@ FIRST_ACTIVITY_MONTH_SAMPLE = date(2022, 1, 1)
 # OIS indicator (a DSR on fewer than 10 is not calculated): in 2022/23's nine months an area of
 # 14 practices (85,000-175,000 patients) has 34-57 emergency admissions of children with LRTI
 # and 36-91 for alcohol-related liver disease, the rarest numerators. At 5% most had none. That
-# is 23.5 MB of the sample's 37.6 (a month ~2 MB zipped). Outpatients and A&E get what is left
-# under 40 MB: a month at real volume would be ~10 MB and ~1.7 MB zipped, so their counts and
-# spend are 4% and 10% of the real, which the manifest records.
+# is 24.0 MB of the sample's 38.3 (a month ~2 MB zipped). Outpatients and A&E share what is left
+# under 40 MB: a month at real volume is ~10.6 MB and ~1.7 MB zipped, so a pound of A&E spend
+# costs the sample a quarter of the bytes a pound of outpatient spend does. A&E also needs the
+# volume: at 5-12% a trust's monthly ECDS count is small enough that its summer rise (SEASON in
+# urgent_care.py) plus noise passes dq_volume_anomaly's 25% step one sample in five (simulated),
+# at 20% one in 23. So outpatients are 3% of the real and A&E 20%; the manifest records it.
 SAMPLE_FRACTION = {
     "hes_apc": 1.0,
-    "hes_opa": 0.04,
-    "ecds": 0.1,
+    "hes_opa": 0.03,
+    "ecds": 0.2,
 }
 
 
