@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.pack.pdf import CHROMIUM, CHROMIUM_ARGS
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = REPO_ROOT / "seeds" / "landing"
 
@@ -34,9 +36,6 @@ def write(path: Path, text: str, encoding: str = "latin-1") -> Path:
     return path
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
 def dump_dom(page: Path) -> str:
     """The DOM headless Chromium builds from a local file (no server, no network)."""
     if not CHROMIUM.exists():
@@ -46,14 +45,7 @@ def dump_dom(page: Path) -> str:
         done = subprocess.run(
             [
                 str(CHROMIUM),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *CHROMIUM_ARGS,
                 f"--user-data-dir={profile}",
                 "--dump-dom",
                 page.resolve().as_uri(),

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from orchestration.lib import settings
 from orchestration.pack import pdf
-from orchestration.pack.render import render_pack
-from orchestration.release import tables
-from orchestration.release.store import NoRelease, ReleaseStore
+from orchestration.pack.render import render_configured
+from orchestration.release.store import NoRelease
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,22 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-pdf", action="store_true", help="write the HTML pages only")
     args = parser.parse_args(argv)
     settings.export_environment()
-    store = ReleaseStore(settings.publish_dir())
     try:
-        result = render_pack(
-            store,
-            args.out or settings.pack_dir(),
-            manifest=tables.load_manifest(settings.DBT_PROJECT_DIR / "target" / "manifest.json"),
-            cache_dir=settings.warehouse_path().parent / "cache",
-            reports_dir=settings.reports_dir(),
-            release_id=args.release,
-        )
+        result = render_configured(out_root=args.out, release_id=args.release)
     except NoRelease as exc:
         print(exc, file=sys.stderr)
         return 1
     if not args.no_pdf and settings.pack_pdf() == "all":
         try:
-            pdf.print_pages(result.path, [p["path"] for p in result.pages], result.path / "pdf")
+            pdf.print_pack(result.path, [p["path"] for p in result.pages])
         except (pdf.ChromiumMissing, pdf.PackPrintError) as exc:
             print(f"PDFs not printed: {exc}", file=sys.stderr)
             return 1

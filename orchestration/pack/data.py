@@ -102,56 +102,133 @@ QUERIES = {
         from shared_mart_ois_peer_opportunity
     """,
     # Spend per age-sex weighted head over the release's last 12 months, by setting and point of
-    # delivery: the year's cost over the mean monthly weighted list.
+    # delivery: the year's cost over the mean monthly weighted list. England is the sum of the
+    # sub-ICB locations, month by month.
     "money": """
         with window_months as (
             select max(month) as last_month from shared_mart_commissioning_summary
+        ),
+
+        months as (
+            select s.area_level, s.area_code, s.setting, s.point_of_delivery, s.month, s.cost, s.activity,
+                s.weighted_patients, s.registered_patients, s.is_provisional
+            from shared_mart_commissioning_summary as s, window_months as w
+            where s.month > w.last_month - interval 12 month
+        ),
+
+        with_england as (
+            select * from months
+            union all
+            select 'england', 'E92000001', setting, point_of_delivery, month, sum(cost), sum(activity),
+                sum(weighted_patients), sum(registered_patients), bool_or(is_provisional)
+            from months
+            where area_level = 'sub_icb_location'
+            group by all
         )
-        select s.area_level, s.area_code, s.setting, s.point_of_delivery, sum(s.cost) as cost,
-            sum(s.activity) as activity, avg(s.weighted_patients) as weighted_patients,
-            avg(s.registered_patients) as registered_patients,
-            sum(s.cost) / nullif(avg(s.weighted_patients), 0) as cost_per_weighted_head,
-            count(*) as months, bool_or(s.is_provisional) as is_provisional
-        from shared_mart_commissioning_summary as s, window_months as w
-        where s.month > w.last_month - interval 12 month
+
+        select area_level, area_code, setting, point_of_delivery, sum(cost) as cost,
+            sum(activity) as activity, avg(weighted_patients) as weighted_patients,
+            avg(registered_patients) as registered_patients,
+            sum(cost) / nullif(avg(weighted_patients), 0) as cost_per_weighted_head,
+            count(*) as months, bool_or(is_provisional) as is_provisional
+        from with_england
         group by all
     """,
+    # The 20 services with most spend in each area's latest financial year, with the year before;
+    # England's are the sub-ICB locations' summed.
     "top_services": """
-        with latest as (
-            select area_level, area_code, max(financial_year_start) as financial_year_start
-            from shared_mart_top_services group by all
+        with england as (
+            select 'england' as area_level, 'E92000001' as area_code, financial_year_start,
+                any_value(financial_year) as financial_year, setting, service_code,
+                any_value(service_name) as service_name, sum(activity) as activity, sum(cost) as cost,
+                max(months_covered) as months_covered
+            from shared_mart_top_services
+            where area_level = 'sub_icb_location'
+            group by financial_year_start, setting, service_code
+        ),
+
+        services as (
+            select area_level, area_code, financial_year_start, financial_year, setting, service_code,
+                service_name, activity, cost, months_covered
+            from shared_mart_top_services
+            union all
+            select * from england
+        ),
+
+        ranked as (
+            select *,
+                row_number() over (
+                    partition by area_level, area_code, financial_year_start order by cost desc, service_code
+                ) as spend_rank,
+                max(financial_year_start) over (partition by area_level, area_code) as latest_year
+            from services
         )
+
         select t.area_level, t.area_code, t.financial_year, t.spend_rank, t.setting, t.service_code,
-            t.service_name, t.activity, t.cost, t.share_of_spend, t.months_covered, p.cost as previous_cost,
-            p.months_covered as previous_months
-        from shared_mart_top_services as t
-        inner join latest as l using (area_level, area_code, financial_year_start)
-        left join shared_mart_top_services as p
+            t.service_name, t.activity, t.cost, t.months_covered, p.cost as previous_cost
+        from ranked as t
+        left join services as p
             on p.area_level = t.area_level and p.area_code = t.area_code and p.setting = t.setting
             and p.service_code = t.service_code
             and p.financial_year_start = t.financial_year_start - interval 1 year
-        where t.spend_rank <= 20
+        where t.financial_year_start = t.latest_year and t.spend_rank <= 20
         order by t.area_level, t.area_code, t.spend_rank
     """,
+    # Each programme per month for every sub-ICB location, ICB and England, with its rates.
     "ltc": """
-        select l.month, l.sub_icb_location_code as area_code, s.icb_code, l.programme, l.admitted_spells,
-            l.emergency_admissions, l.bed_days, l.admitted_cost, l.prescription_items, l.prescribing_cost,
-            l.total_cost, l.registered_patients
-        from shared_mart_ltc_programme as l
-        left join marts.dim_sub_icb as s on s.commissioner_code = l.sub_icb_location_code
-        order by l.programme, l.sub_icb_location_code, l.month
+        with areas as (
+            select l.*, s.icb_code
+            from shared_mart_ltc_programme as l
+            left join marts.dim_sub_icb as s on s.commissioner_code = l.sub_icb_location_code
+        ),
+
+        summed as (
+            select
+                case
+                    when grouping(icb_code, sub_icb_location_code) = 0 then 'sub_icb_location'
+                    when grouping(icb_code, sub_icb_location_code) = 1 then 'icb'
+                    else 'england'
+                end as area_level,
+                coalesce(sub_icb_location_code, icb_code, 'E92000001') as area_code,
+                programme, month,
+                sum(admitted_spells) as admitted_spells,
+                sum(emergency_admissions) as emergency_admissions,
+                sum(bed_days) as bed_days,
+                sum(admitted_cost) as admitted_cost,
+                sum(prescription_items) as prescription_items,
+                sum(prescribing_cost) as prescribing_cost,
+                sum(total_cost) as total_cost,
+                sum(registered_patients) as registered_patients
+            from areas
+            group by grouping sets ((programme, month, icb_code, sub_icb_location_code),
+                (programme, month, icb_code), (programme, month))
+        )
+
+        select *,
+            emergency_admissions / nullif(registered_patients, 0) * 1000 as ea_per_1000,
+            prescription_items / nullif(registered_patients, 0) * 1000 as items_per_1000
+        from summed
+        order by programme, area_level, area_code, month
     """,
     "needs": """
         select sub_icb_location_code as area_code, icb_code, measure_group, measure, period, value,
             england_value, compared_to_england, unit
         from marts.mart_needs_profile
     """,
+    # Each measure per month for every sub-ICB location, and for each ICB from its sub-ICB
+    # locations' numerators and denominators.
     "prescribing": """
-        select measure_id, month, org_code as area_code, icb_code, numerator, denominator, calc_value,
-            cost_savings, is_percentage, low_is_good
+        select 'sub_icb_location' as area_level, org_code as area_code, measure_id, month, calc_value,
+            cost_savings
         from shared_fct_prescribing_measure
         where org_type = 'sub_icb_location'
-        order by measure_id, org_code, month
+        union all
+        select 'icb', icb_code, measure_id, month, sum(numerator) / nullif(sum(denominator), 0),
+            sum(cost_savings)
+        from shared_fct_prescribing_measure
+        where org_type = 'sub_icb_location'
+        group by all
+        order by area_level, area_code, measure_id, month
     """,
     "deciles": """
         select measure_id, month, centile_10, centile_20, centile_30, centile_40, centile_50, centile_60,

@@ -11,7 +11,6 @@ import csv
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from statistics import fmean
 from typing import Any
@@ -185,41 +184,17 @@ class PackBuilder:
         self.peers = _index(data["peers"], lambda r: r["area_code"])
         self.opportunity = _index(data["opportunity"], lambda r: r["area_code"])
         self.money = _index(data["money"], lambda r: (r["area_level"], r["area_code"]))
-        self.money_england = self._money_england()
+        self.money_england = self.money.get((ENGLAND, ENGLAND_CODE), [])
         self.top = _index(data["top_services"], lambda r: (r["area_level"], r["area_code"]))
-        ltc = data["ltc"]
-        self.ltc_by_area = _index(ltc, lambda r: (r["programme"], r["area_code"]))
-        self.ltc_by_icb = _index(ltc, lambda r: (r["programme"], r["icb_code"]))
-        self.ltc_england = _index(ltc, lambda r: r["programme"])
+        self.ltc = _index(data["ltc"], lambda r: (r["programme"], r["area_level"], r["area_code"]))
         self.needs = _index(data["needs"], lambda r: r["area_code"])
-        self.prescribing_by_area = _index(data["prescribing"], lambda r: (r["area_code"], r["measure_id"]))
-        self.prescribing_by_icb = _index(data["prescribing"], lambda r: (r["icb_code"], r["measure_id"]))
+        self.prescribing = _index(
+            data["prescribing"], lambda r: (r["area_level"], r["area_code"], r["measure_id"])
+        )
         self.deciles = _index(data["deciles"], lambda r: r["measure_id"])
         self.gaps_by_sub = _index(data["gaps"], lambda r: r["area_code"])
         self.gaps_by_icb = _index(data["gaps"], lambda r: r["icb_code"])
         self.measures = _measure_names()
-
-    def _money_england(self) -> list[Row]:
-        totals: dict[tuple, dict] = {}
-        for r in self.data["money"]:
-            if r["area_level"] != SUB_ICB:
-                continue
-            key = (r["setting"], r["point_of_delivery"])
-            total = totals.setdefault(
-                key,
-                {
-                    "setting": key[0],
-                    "point_of_delivery": key[1],
-                    "cost": 0.0,
-                    "weighted_patients": 0.0,
-                    "registered_patients": 0.0,
-                },
-            )
-            for column in ("cost", "weighted_patients", "registered_patients"):
-                total[column] += r[column] or 0.0
-        for total in totals.values():
-            total["cost_per_weighted_head"] = _ratio(total["cost"], total["weighted_patients"])
-        return list(totals.values())
 
     # --- areas and links ------------------------------------------------------------------
     def areas(self) -> list[tuple[str, str, str]]:
@@ -581,24 +556,8 @@ class PackBuilder:
         page.sheets.append(sheet)
 
     def _top_services(self, page: Page) -> None:
-        if page.level == ENGLAND:  # England: the services with most spend over every sub-ICB location
-            totals: dict[tuple, dict] = {}
-            for (level, _), rows in self.top.items():
-                if level != SUB_ICB:
-                    continue
-                for r in rows:
-                    key = (r["setting"], r["service_code"], r["financial_year"])
-                    total = totals.setdefault(key, {**r, "cost": 0.0, "activity": 0.0, "previous_cost": None})
-                    total["cost"] += r["cost"] or 0.0
-                    total["activity"] += r["activity"] or 0.0
-                    if r["previous_cost"] is not None:
-                        total["previous_cost"] = (total["previous_cost"] or 0.0) + r["previous_cost"]
-            latest_year = max((k[2] for k in totals), default=None)
-            top = sorted((t for k, t in totals.items() if k[2] == latest_year), key=lambda t: -t["cost"])[
-                :TOP_SERVICES
-            ]
-        else:
-            top = self.top.get((page.level, page.code), [])
+        level, code = (ENGLAND, ENGLAND_CODE) if page.level == ENGLAND else (page.level, page.code)
+        top = self.top.get((level, code), [])
         rows, table = [], []
         for order, r in enumerate(top):
             label = _service_label(r)
@@ -631,15 +590,10 @@ class PackBuilder:
     # --- long-term condition programmes -----------------------------------------------------
     def _programme(self, page: Page, programme: str) -> None:
         title, need_measures, outcome_ids = PROGRAMMES[programme]
-        england = _sum_ltc(self.ltc_england.get(programme, []))
-        if page.level == SUB_ICB:
-            mine = _sum_ltc(self.ltc_by_area.get((programme, page.code), []))
-        elif page.level == ICB:
-            mine = _sum_ltc(self.ltc_by_icb.get((programme, page.code), []))
-        else:
-            mine = england
+        england = self.ltc.get((programme, ENGLAND, ENGLAND_CODE), [])
+        mine = england if page.level == ENGLAND else self.ltc.get((programme, page.level, page.code), [])
         peers = [
-            _sum_ltc(self.ltc_by_area.get((programme, p), []))
+            self.ltc.get((programme, SUB_ICB, p), [])
             for p in (self._peer_codes(page.code) if page.level == SUB_ICB else [])
         ]
         peers = [p for p in peers if p]
@@ -735,8 +689,7 @@ class PackBuilder:
                 ]
                 saving = _sum(deciles, "cost_savings_at_centile_10")
             else:
-                index = self.prescribing_by_area if page.level == SUB_ICB else self.prescribing_by_icb
-                area = _sum_measure(index.get((page.code, measure_id), []))
+                area = self.prescribing.get((page.level, page.code, measure_id), [])
                 rows += [{"month": r["month"], "series": charts.AREA, "value": r["calc_value"]} for r in area]
                 saving = _sum(area, "cost_savings")
             name = self.measures.get(measure_id, measure_id)
@@ -828,47 +781,6 @@ def _strip_row(order, label, role, code, value, england) -> dict:
         "value": value,
         "index": value / england * 100,
     }
-
-
-LTC_COLUMNS = (
-    "admitted_spells",
-    "emergency_admissions",
-    "bed_days",
-    "admitted_cost",
-    "prescription_items",
-    "prescribing_cost",
-    "total_cost",
-    "registered_patients",
-)
-
-
-def _sum_ltc(rows: list[Row]) -> list[Row]:
-    """Programme rows summed per month, with the per-1,000 rates."""
-    months: dict[date, dict] = {}
-    for r in rows:
-        total = months.setdefault(r["month"], {"month": r["month"], **dict.fromkeys(LTC_COLUMNS, 0.0)})
-        for column in LTC_COLUMNS:
-            total[column] += r[column] or 0.0
-    for total in months.values():
-        total["ea_per_1000"] = _ratio(total["emergency_admissions"], total["registered_patients"], 1000)
-        total["items_per_1000"] = _ratio(total["prescription_items"], total["registered_patients"], 1000)
-    return [months[m] for m in sorted(months)]
-
-
-def _sum_measure(rows: list[Row]) -> list[Row]:
-    """A measure's rows summed per month (an ICB from its sub-ICB locations)."""
-    months: dict[date, dict] = {}
-    for r in rows:
-        total = months.setdefault(
-            r["month"], {"month": r["month"], "numerator": 0.0, "denominator": 0.0, "cost_savings": None}
-        )
-        total["numerator"] += r["numerator"] or 0.0
-        total["denominator"] += r["denominator"] or 0.0
-        if r["cost_savings"] is not None:
-            total["cost_savings"] = (total["cost_savings"] or 0.0) + r["cost_savings"]
-    for total in months.values():
-        total["calc_value"] = _ratio(total["numerator"], total["denominator"])
-    return [months[m] for m in sorted(months)]
 
 
 def _measure_names() -> dict[str, str]:

@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+PDF_FOLDER = "pdf"
 CONCURRENT_PAGES = max(2, (os.cpu_count() or 1) * 2)
 RENDER_TIMEOUT_MS = 60_000
 
@@ -132,6 +133,17 @@ async def _print_all(
             return list(await asyncio.gather(*(one(p) for p in pages)))
         finally:
             await browser.close()
+
+
+def print_pack(folder: Path, pages: list[str], *, log: Callable[[str], None] = print) -> list[PageReport]:
+    """Print every page of the pack in `folder` into `folder/pdf`: into a staged folder first,
+    switched in whole, so a failed print leaves the previous PDFs."""
+    staged = folder / f".{PDF_FOLDER}.{os.getpid()}.tmp"
+    shutil.rmtree(staged, ignore_errors=True)
+    reports = print_pages(folder, pages, staged, log=log)
+    shutil.rmtree(folder / PDF_FOLDER, ignore_errors=True)
+    os.replace(staged, folder / PDF_FOLDER)
+    return reports
 
 
 def print_pages(

@@ -91,6 +91,25 @@ def gap_report_pages(reports_dir: Path, pack_dir: Path) -> dict[str, str]:
     return {code: os.path.relpath(path, pack_dir) for code, path in pages.items()}
 
 
+def render_configured(
+    *, out_root: Path | None = None, release_id: str | None = None, log: Callable[[str], None] = print
+) -> PackResult:
+    """`render_pack` as the settings place it: the publish folder's release, PACK_DIR, the dbt
+    project's manifest, the gap report under REPORTS_DIR."""
+    from orchestration.lib import settings
+    from orchestration.release import tables
+
+    return render_pack(
+        ReleaseStore(settings.publish_dir()),
+        out_root or settings.pack_dir(),
+        manifest=tables.load_manifest(settings.DBT_PROJECT_DIR / "target" / "manifest.json"),
+        cache_dir=settings.warehouse_path().parent / "cache",
+        reports_dir=settings.reports_dir(),
+        release_id=release_id,
+        log=log,
+    )
+
+
 def render_pack(
     store: ReleaseStore,
     out_root: Path,

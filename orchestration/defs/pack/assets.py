@@ -5,8 +5,6 @@ and a failed print leaves them). The checks open nothing in a browser (the tests
 re-read the folder: one page per area of the release, every PDF."""
 
 import json
-import os
-import shutil
 import time
 from pathlib import Path
 
@@ -18,13 +16,12 @@ from orchestration.defs.release.assets import KEY as RELEASE_KEY
 from orchestration.lib import settings
 from orchestration.pack import pdf
 from orchestration.pack.pages import PackBuilder
-from orchestration.pack.render import LATEST, MANIFEST, render_pack
+from orchestration.pack.render import LATEST, MANIFEST, render_configured
 from orchestration.release import tables
 from orchestration.release.store import ReleaseStore
 
 KEY = dg.AssetKey(["reports", "commissioning_pack"])
 PDF_KEY = dg.AssetKey(["reports", "commissioning_pack_pdf"])
-PDF_FOLDER = "pdf"
 
 
 def _current_pack() -> tuple[Path, list[dict]]:
@@ -50,14 +47,7 @@ def _current_pack() -> tuple[Path, list[dict]]:
 def commissioning_pack(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings.export_environment()
     out = settings.pack_dir()
-    result = render_pack(
-        ReleaseStore(settings.publish_dir()),
-        out,
-        manifest=tables.load_manifest(Path(dbt_project.manifest_path)),
-        cache_dir=settings.warehouse_path().parent / "cache",
-        reports_dir=settings.reports_dir(),
-        log=context.log.info,
-    )
+    result = render_configured(log=context.log.info)
     return dg.MaterializeResult(
         metadata={
             "release_id": result.release_id,
@@ -88,16 +78,12 @@ def commissioning_pack_pdf(context: dg.AssetExecutionContext) -> dg.MaterializeR
         return dg.MaterializeResult(
             metadata={"pdfs": 0, "pdf_folder": dg.MetadataValue.text("not printed (PACK_PDF=none)")}
         )
-    staged = folder / f".{PDF_FOLDER}.{os.getpid()}.tmp"
-    shutil.rmtree(staged, ignore_errors=True)
     started = time.perf_counter()
-    reports = pdf.print_pages(folder, [p["path"] for p in pages], staged, log=context.log.info)
-    shutil.rmtree(folder / PDF_FOLDER, ignore_errors=True)
-    os.replace(staged, folder / PDF_FOLDER)
+    reports = pdf.print_pack(folder, [p["path"] for p in pages], log=context.log.info)
     return dg.MaterializeResult(
         metadata={
             "pdfs": len(reports),
-            "pdf_folder": dg.MetadataValue.text(str(folder / PDF_FOLDER)),
+            "pdf_folder": dg.MetadataValue.text(str(folder / pdf.PDF_FOLDER)),
             "print_seconds": round(time.perf_counter() - started, 1),
         }
     )
@@ -137,7 +123,7 @@ def every_pack_page_has_its_pdf() -> dg.AssetCheckResult:
             problems += [
                 f"PDF missing for {p['path']}"
                 for p in pages
-                if not (folder / PDF_FOLDER / pdf.pdf_name(p["path"])).is_file()
+                if not (folder / pdf.PDF_FOLDER / pdf.pdf_name(p["path"])).is_file()
             ]
     return _verdict(problems)
 
