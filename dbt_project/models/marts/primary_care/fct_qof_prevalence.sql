@@ -1,19 +1,63 @@
 {#- QOF recorded prevalence per practice, financial year and disease group: the register, the list
     it is measured against (the group's age band, at 1 April after the year) and register / list
     as a percentage, with the practice attributed to the commissioner it was published against
-    in the year's last month and restated to today's geography. A prevalence is never computed
+    in the latest month of the year (up to the list date) it was in the registered list, restated
+    to today's geography. A prevalence is never computed
     from a suppressed cell, from a missing (0) list, or from a register larger than its list:
     each is flagged and said in value_note, and the counts stay as published. -#}
 with
 
-prevalence as (
+registered_months as (
+    select
+        practice_code,
+        month
+    from {{ ref('int_practice_month_commissioner') }}
+),
+
+published as (
     select
         *,
         -- QOF measures registers against the lists at 1 April after the year
-        cast(financial_year_start + interval 1 year as date) as list_size_date,
-        cast(financial_year_start + interval 11 month as date) as last_month,
-        cast(null as varchar) as record_commissioner_code
+        cast(financial_year_start + interval 1 year as date) as list_size_date
     from {{ ref('stg_nhsd__qof_prevalence') }}
+),
+
+practice_years as (
+    select distinct
+        practice_code,
+        financial_year_start,
+        list_size_date
+    from published
+),
+
+attribution_months as (
+    select
+        practice_years.practice_code,
+        practice_years.financial_year_start,
+        max(registered_months.month) as attribution_month
+    from practice_years
+    inner join registered_months
+        on
+            practice_years.practice_code = registered_months.practice_code
+            and practice_years.financial_year_start <= registered_months.month
+            and practice_years.list_size_date >= registered_months.month
+    group by practice_years.practice_code, practice_years.financial_year_start
+),
+
+prevalence as (
+    select
+        published.*,
+        -- a practice in no registered list of the year is looked for in its last month, March
+        coalesce(
+            attribution_months.attribution_month,
+            cast(published.financial_year_start + interval 11 month as date)
+        ) as attribution_month,
+        cast(null as varchar) as record_commissioner_code
+    from published
+    left join attribution_months
+        on
+            published.practice_code = attribution_months.practice_code
+            and published.financial_year_start = attribution_months.financial_year_start
 ),
 
 groups as (
@@ -26,7 +70,7 @@ practices as (
 
 attributed as (
     {{ attribute_to_commissioner(
-        'prevalence', 'practice_code', 'last_month', 'record_commissioner_code'
+        'prevalence', 'practice_code', 'attribution_month', 'record_commissioner_code'
     ) }}
 ),
 
@@ -69,6 +113,7 @@ final as (
             practices.close_date between flagged.financial_year_start and flagged.list_size_date, false
         ) as is_closed_in_year,
         flagged.is_known_practice,
+        flagged.attribution_month,
         flagged.published_commissioner_code,
         flagged.sub_icb_location_code,
         flagged.icb_code,
