@@ -52,6 +52,7 @@ from orchestration.lib.feed_spec import Column, FeedSpec, Publication, SchemaVar
 # suite names them instead of quarantine hiding them (as feed_spec.WHOLE_NUMBER).
 SUPPRESSED = "*"
 COUNT_AS_PUBLISHED = r"case when {v} = '*' or regexp_full_match({v}, '-?[0-9]+(\.0+)?') then {v} end"
+COUNT_EXPECTED = "whole number or * (suppressed)"
 # An achievement value as published: counts and fractional points (`11.45`), or `*`.
 NUMBER_AS_PUBLISHED = r"case when {v} = '*' or regexp_full_match({v}, '-?[0-9]+(\.[0-9]+)?') then {v} end"
 
@@ -96,6 +97,7 @@ PREVALENCE_COLUMNS = (
     Column(
         "register",
         parse=COUNT_AS_PUBLISHED,
+        expected=COUNT_EXPECTED,
         description="patients on the disease register (REGISTER), as published: a whole number or `*`",
     ),
     Column(
@@ -106,6 +108,7 @@ PREVALENCE_COLUMNS = (
     Column(
         "practice_list_size",
         parse=COUNT_AS_PUBLISHED,
+        expected=COUNT_EXPECTED,
         description="patients on that list at 1 April after the year (PRACTICE_LIST_SIZE; PATIENT_LIST_SIZE "
         "to 2019-20), as published: a whole number or `*`",
     ),
@@ -218,6 +221,7 @@ ACHIEVEMENT_COLUMNS = (
     Column(
         "value",
         parse=NUMBER_AS_PUBLISHED,
+        expected="number or * (suppressed)",
         description="the figure (VALUE), as published: a number (points may be fractional) or `*`",
     ),
 )
