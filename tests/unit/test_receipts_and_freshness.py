@@ -91,7 +91,7 @@ def test_every_feed_with_a_cadence_has_a_dagster_freshness_check():
     keys = {key.asset_key.path[-1] for check in checks for key in check.check_keys}
     assert keys == {spec.name for spec in ALL_FEEDS if spec.freshness}
     # every feed but the Indices of Deprivation (an edition every few years: no cadence to miss)
-    assert len(keys) == len(ALL_FEEDS) - 1 == 19
+    assert len(keys) == len(ALL_FEEDS) - 1 == 21
 
 
 def test_the_load_log_model_waits_for_every_feed_s_load():
