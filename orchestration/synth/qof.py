@@ -18,7 +18,9 @@ above the age plus the part of the band it falls in. Register sizes are plausibl
 figures: each group's level below, older lists having more of the conditions of age.
 
 Its own random stream (`seed + SEED_OFFSET`), so adding or changing QOF never moves a byte of any
-other generated file.
+other generated file. For the same reason its arrivals are logged in each feed folder's own
+`_receipts.csv` (orchestration/lib/receipts.py), not the landing folder's: each year's files
+arrive on 18 October after the year ends (the day the 2021-22 prevalence csv was re-issued).
 
 Planted gaps (returned as (kind, feed, org_code, period, detail)):
 - `qof_register_exceeds_list`: in the first year one practice's asthma register is larger than
@@ -39,7 +41,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +55,7 @@ from orchestration.defs.primary_care.qof import (
 )
 
 SEED_OFFSET = 14  # issue #14; any constant apart from the other writers' streams would do
+RECEIVED = (10, 18)  # month and day after the year a release arrives (see the module docstring)
 CLOSED_PRACTICE_LIST = 5200  # the closed practice's list before it closed (registers are drawn on it)
 
 
@@ -234,6 +237,12 @@ def write_qof(
         ),
     ]
 
+    receipts: dict[str, list[tuple[str, str, str, str]]] = {QOF_PREVALENCE.name: [], QOF_ACHIEVEMENT.name: []}
+
+    def receive(feed: str, start: int, path: Path) -> None:
+        received = datetime(start + 1, *RECEIVED, 9, 30).isoformat()
+        receipts[feed].append((feed, f"{start}-04", path.name, received))
+
     for start in years:
         lists = list_sizes(_lists_for(start, counts_at))
         registers = np.zeros((geo.n, len(GROUPS)), dtype=np.int64)
@@ -274,6 +283,7 @@ def write_qof(
         path = out / QOF_PREVALENCE.name / f"{start}-04" / prevalence_file_name(start)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(_csv(PREVALENCE_PRACTICE_LIST_2020, prevalence_rows))
+        receive(QOF_PREVALENCE.name, start, path)
 
         # ---- achievement: register indicators and the programme's fractional indicators ----
         practices = [
@@ -319,10 +329,17 @@ def write_qof(
         folder.mkdir(parents=True, exist_ok=True)
         if is_regional(start):
             for region, rows in sorted(rows_by_region.items()):
-                (folder / achievement_file_name(start, region[2])).write_bytes(
-                    _csv(ACHIEVEMENT_REGIONAL_2022, rows)
-                )
+                path = folder / achievement_file_name(start, region[2])
+                path.write_bytes(_csv(ACHIEVEMENT_REGIONAL_2022, rows))
+                receive(QOF_ACHIEVEMENT.name, start, path)
         else:
             national = sorted((r[3:] for rows in rows_by_region.values() for r in rows), key=lambda r: r[0])
-            (folder / achievement_file_name(start)).write_bytes(_csv(ACHIEVEMENT_NATIONAL, national))
+            path = folder / achievement_file_name(start)
+            path.write_bytes(_csv(ACHIEVEMENT_NATIONAL, national))
+            receive(QOF_ACHIEVEMENT.name, start, path)
+    for feed, rows in receipts.items():
+        with (out / feed / "_receipts.csv").open("w", newline="") as handle:  # as generate.py writes its log
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["feed", "period", "file", "received_at"])
+            writer.writerows(sorted(rows))
     return gaps

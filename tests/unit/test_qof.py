@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -106,6 +106,8 @@ def test_each_year_loads_in_the_publishers_layout_for_that_year_with_every_row(l
         path = SAMPLE / feed / f"{period:%Y-%m}" / files[period]
         _, rows = _rows(path)
         assert [f.path.name for f in result.files] == [files[period]]
+        # arrival from the feed folder's receipt log: the same lag every year, so never "late"
+        assert [f.received_at for f in result.files] == [datetime(period.year + 1, 10, 18, 9, 30)]
         assert (result.rows_loaded, result.rows_quarantined) == (len(rows), 0)
         expected = "prevalence_practice_list_2020" if feed == QOF_PREVALENCE.name else "achievement_national"
         assert result.variants == [expected]
@@ -289,8 +291,10 @@ def test_the_writer_draws_only_from_its_own_stream_and_repeats_byte_for_byte(tmp
     assert [str(p) for p in written] == [
         "qof_achievement/2020-04/ACHIEVEMENT_2021_v2.csv",
         "qof_achievement/2021-04/ACHIEVEMENT_2122.csv",
+        "qof_achievement/_receipts.csv",
         "qof_prevalence/2020-04/PREVALENCE_2021_v2.csv",
         "qof_prevalence/2021-04/PREVALENCE_2122_V2.csv",
+        "qof_prevalence/_receipts.csv",
     ]
     for path in written:
         assert (tmp_path / "a" / path).read_bytes() == (tmp_path / "b" / path).read_bytes()

@@ -37,6 +37,24 @@ def test_a_file_the_log_does_not_list_arrived_when_it_was_last_modified(tmp_path
     assert receipts.received_at(path) == datetime(2022, 8, 8, 23, 6, 40)
 
 
+def test_a_feed_folders_own_log_says_when_the_files_the_landing_log_omits_arrived(tmp_path):
+    listed = _drop(tmp_path, "qof_prevalence", "2021-04", "PREVALENCE_2122_V2.csv")
+    omitted = _drop(tmp_path, "qof_prevalence", "2020-04", "PREVALENCE_2021_v2.csv")
+    (tmp_path / "_receipts.csv").write_text(
+        "feed,period,file,received_at\nqof_prevalence,2021-04,PREVALENCE_2122_V2.csv,2022-10-01T09:30:00\n"
+    )
+    (tmp_path / "qof_prevalence" / "_receipts.csv").write_text(
+        "feed,period,file,received_at\n"
+        "qof_prevalence,2021-04,PREVALENCE_2122_V2.csv,2022-10-18T09:30:00\n"
+        "qof_prevalence,2020-04,PREVALENCE_2021_v2.csv,2021-10-18T09:30:00\n"
+    )
+    assert receipts.received_at(listed) == datetime(2022, 10, 1, 9, 30)  # the landing log wins
+    assert receipts.received_at(omitted) == datetime(2021, 10, 18, 9, 30)
+    # the shipped sample's QOF files are logged in their feed folders
+    shipped = SAMPLE / "qof_achievement" / "2021-04" / "ACHIEVEMENT_2122.csv"
+    assert receipts.received_at(shipped) == datetime(2022, 10, 18, 9, 30)
+
+
 def test_a_receipt_log_without_its_columns_is_a_clear_error(tmp_path):
     (tmp_path / "_receipts.csv").write_text("feed,file,when\nepd,a.csv,2022-01-01\n")
     path = _drop(tmp_path, "epd", "2022-07", "a.csv")
