@@ -6,8 +6,9 @@
   computed without drawing random numbers, so activity generators never disturb other feeds.
 - Randomness: each feed draws from its own generator seeded by (plan seed, feed name), so a feed
   can be added, changed or dropped without changing another feed's bytes.
-- Scale: the shipped sample thins record-level activity (a fraction of the real rates) and
-  covers fewer months; `national` is one real-sized month. The manifest records the fractions.
+- Scale: the shipped sample writes admitted care at real volume, outpatients and A&E at a
+  fraction of it (`SAMPLE_FRACTION`, recorded in the manifest), over the 12 months from
+  `FIRST_ACTIVITY_MONTH_SAMPLE`; `national` is every month asked for at real volume.
 - Writing: large files are assembled in DuckDB (integer draws from numpy, strings by join) and
   written with `COPY … TO`, never row by row in Python.
 """
@@ -28,13 +29,27 @@ from orchestration.synth import population
 from orchestration.synth.geography import Geography
 
 TRUST_KINDS = ("TEACHING HOSPITALS NHS FOUNDATION TRUST", "UNIVERSITY HOSPITALS NHS TRUST")
-FIRST_ACTIVITY_MONTH_SAMPLE = date(2022, 1, 1)  # the sample's record-level feeds start here
+# The sample's record-level feeds (and EPD) start here: 12 months, crossing the July 2022 switch to
+# sub-ICB locations. Starting in 2021-04 would complete 2021/22, but 21 months of admitted care at
+# real volume are 42 MB alone; a complete year with nothing after 2022-03 would leave the sample's
+# last nine months without activity. So 2021/22 has 3 months ("Partial year") and 2022/23 has 9.
+FIRST_ACTIVITY_MONTH_SAMPLE = date(2022, 1, 1)
 
-# Share of the real volume written per feed. National = 1 (a real-sized month).
+# Share of the real volume the sample writes per record-level feed (national writes 1 for all).
+# Admitted care is at real volume, so that every sample area has enough events for each HES-based
+# OIS indicator (a DSR on fewer than 10 is not calculated): in 2022/23's nine months an area of
+# 14 practices (85,000-175,000 patients) has 34-57 emergency admissions of children with LRTI
+# and 36-91 for alcohol-related liver disease, the rarest numerators. At 5% most had none. That
+# is 24.0 MB of the sample's 38.3 (a month ~2 MB zipped). Outpatients and A&E share what is left
+# under 40 MB: a month at real volume is ~10.6 MB and ~1.7 MB zipped, so a pound of A&E spend
+# costs the sample a quarter of the bytes a pound of outpatient spend does. A&E also needs the
+# volume: at 5-12% a trust's monthly ECDS count is small enough that its summer rise (SEASON in
+# urgent_care.py) plus noise passes dq_volume_anomaly's 25% step one sample in five (simulated),
+# at 20% one in 23. So outpatients are 3% of the real and A&E 20%; the manifest records it.
 SAMPLE_FRACTION = {
-    "hes_apc": 0.05,
-    "hes_opa": 0.01,
-    "ecds": 0.02,
+    "hes_apc": 1.0,
+    "hes_opa": 0.03,
+    "ecds": 0.2,
 }
 
 
@@ -137,6 +152,10 @@ def zip_file(source: Path, target: Path, member: str | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     info = zipfile.ZipInfo(member or source.name, date_time=_ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
+    # Deflate at level 9: the same format as the default level 6, about 3% smaller, which the
+    # sample's size budget spends on outpatients and A&E. A ZipInfo passed to open() keeps its
+    # own level (ZipFile's compresslevel is not applied to it); Python 3.13 names it compress_level.
+    info._compresslevel = 9
     with (
         zipfile.ZipFile(target, "w") as archive,
         archive.open(info, "w", force_zip64=True) as dst,

@@ -73,7 +73,8 @@ class Plan:
 
 
 def sample_plan() -> Plan:
-    """The shipped sample: 24 months over 13 sub-ICB locations (a few MB zipped)."""
+    """The shipped sample: 24 months over 13 sub-ICB locations, record-level activity in the last
+    12 (admitted care at real volume; activity_base.SAMPLE_FRACTION), about 38 MB zipped."""
     return Plan("sample", date(2021, 1, 1), date(2022, 12, 1), 20130401, geography.SAMPLE_SUB_ICBS, 14)
 
 

@@ -11,8 +11,10 @@ episodes; some emergency spells end in a transfer to another trust and a new spe
 7% of emergency discharges are followed by an emergency readmission of the same patient within
 30 days (it lands in the month of its own discharge).
 
-The sample writes `activity_base.SAMPLE_FRACTION` of the real volume from 2022-01; national
-writes every month asked for at full volume. Planted gaps (returned; manifest): a trust missing a
+The sample writes 2022-01 to 2022-12 (`activity_base.FIRST_ACTIVITY_MONTH_SAMPLE` on), admitted
+care at real volume (about 41,000 episodes a month for its 1.7 million patients) and outpatients
+at `activity_base.SAMPLE_FRACTION` (3%) of it; national writes every month asked for at full
+volume. Planted gaps (returned; manifest): a trust missing a
 whole month of APC, a trust's APC month at ~40% of its usual volume, default GP practice codes
 (V81999) on 12% of one trust's APC month, the unpriced HRG UZ01Z on 4% of one trust's month, an
 APC extract without DISMETH, and an outpatient month at ~40% for one trust.

@@ -13,8 +13,9 @@ Both feeds come from one model of who attends where, so they agree with each oth
   the familiar pile-up just under 4 hours at type 1; about 35% of type 1 attendances exceed 4
   hours, ~5% of type 2, ~3% of type 3. The SitRep's over-4-hour counts use the same
   probabilities (computed, not sampled from the records).
-- ECDS is thinned to `SAMPLE_FRACTION['ecds']` in the sample (2022-01 onwards); the SitRep is
-  at real volume for every month (aggregates are small).
+- ECDS is thinned to `SAMPLE_FRACTION['ecds']` (20%) in the sample, 2022-01 to 2022-12 (the
+  sample's size budget goes to admitted care at real volume); the SitRep is at real volume for
+  every month (aggregates are small).
 
 Layouts: ECDS as a SUS+/NCDR extract (feeds_and_methods §3.4; field names in
 defs/urgent_care/feeds.py), one zipped CSV a month `ecds/<YYYY-MM>/ECDS_<YYYYMM>.zip`; the SitRep

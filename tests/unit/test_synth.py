@@ -35,6 +35,12 @@ def test_the_shipped_sample_is_exactly_what_the_generator_writes(generated):
     assert _digests(out) == _digests(SAMPLE)
 
 
+def test_the_sample_stays_under_40_mb_with_admitted_care_at_real_volume(generated):
+    out, manifest = generated
+    assert manifest["activity_sample_fraction"]["hes_apc"] == 1.0
+    assert sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) < 40_000_000
+
+
 def test_the_manifest_lists_every_kind_of_planted_gap(generated):
     _, manifest = generated
     kinds = {g["kind"] for g in manifest["gaps"]}
