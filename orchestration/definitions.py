@@ -17,6 +17,7 @@ from orchestration.defs.experience import assets as experience_assets
 from orchestration.defs.pack import assets as pack_assets
 from orchestration.defs.population import assets as population_assets
 from orchestration.defs.prescribing import assets as prescribing_assets
+from orchestration.defs.primary_care import assets as primary_care_assets
 from orchestration.defs.public_health import assets as public_health_assets
 from orchestration.defs.reference import assets as reference_assets
 from orchestration.defs.release import assets as release_assets
@@ -52,6 +53,7 @@ defs = dg.Definitions(
         *urgent_care_assets.assets,
         *cost_assets.assets,
         *prescribing_assets.assets,
+        *primary_care_assets.assets,
         *dbt_assets.assets,
         *data_quality_assets.assets,
         *release_assets.assets,

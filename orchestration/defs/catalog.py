@@ -8,6 +8,7 @@ from orchestration.defs.experience.fft import FFT_FEEDS
 from orchestration.defs.experience.gpps import GPPS_FEEDS
 from orchestration.defs.population.feeds import POPULATION_FEEDS
 from orchestration.defs.prescribing.feeds import PRESCRIBING_FEEDS
+from orchestration.defs.primary_care.qof import QOF_FEEDS
 from orchestration.defs.public_health.feeds import PUBLIC_HEALTH_FEEDS
 from orchestration.defs.reference.feeds import REFERENCE_FEEDS
 from orchestration.defs.urgent_care.feeds import URGENT_CARE_FEEDS
@@ -22,4 +23,5 @@ ALL_FEEDS = (
     *URGENT_CARE_FEEDS,
     *COST_FEEDS,
     *PRESCRIBING_FEEDS,
+    *QOF_FEEDS,
 )

@@ -39,6 +39,9 @@ class Column:
     parse: str | None = None
     required: bool = False
     description: str = ""
+    # What a valid value is, as a quarantine reason says it ("is not a valid <expected>"); the
+    # SQL type when empty. For text a `parse` validates (QOF counts kept as published, or `*`).
+    expected: str = ""
 
     def typed_expression(self, value_sql: str) -> str:
         if self.parse:

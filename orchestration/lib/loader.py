@@ -345,7 +345,7 @@ def _typed_select(spec: FeedSpec, variant: SchemaVariant, read_sql: str, source:
             reasons.append(
                 f"case when {value} is not null and {col.name} is null then "
                 f"{_sql_str(label + ': ')} || {_shown(value)} || "
-                f"{_sql_str(' is not a valid ' + col.sql_type.lower())} end"
+                f"{_sql_str(' is not a valid ' + (col.expected or col.sql_type.lower()))} end"
             )
         elif source_col:  # text: no value runs to kilobytes (strlen: DuckDB keeps it, no scan)
             checks.append(f"not coalesce(strlen({value}) > {MAX_FIELD_CHARS}, false)")

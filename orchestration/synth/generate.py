@@ -40,6 +40,7 @@ from orchestration.synth import (
     population,
     prescribing,
     public_health,
+    qof,
     urgent_care,
     writers,
 )
@@ -113,6 +114,9 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
     p = geo.practices
     gaps: list[Gap] = []
     receipts: list[tuple[str, str, str, str]] = []
+    # The quinary list-size counts of each March and April, as the list-size feed publishes them:
+    # QOF measures its registers against the lists at 1 April after the year (qof.write_qof).
+    counts_at: dict[date, np.ndarray] = {}
 
     # ---- choose the planted gaps (deterministically) -------------------------------------
     picks = rng.choice(geo.n, size=6, replace=False)
@@ -215,6 +219,8 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
         if gaps and month >= step_month:
             sizes[step_index] = int(sizes[step_index] * 1.45)
         counts = population.cells(sizes, p["older"], rng)
+        if month.month in (3, 4):
+            counts_at[month] = counts
         comm = [
             _commissioner(by_code[s], pred, month)
             for s, pred in zip(p["sub_icb"], p["predecessor"], strict=True)
@@ -478,6 +484,15 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
             Gap(kind, fft.FFT_INPATIENT.name, period, code, detail)
             for kind, code, period, detail in fft.write_fft(geo, rng, out, months, receive)
         ]
+        # ---- Quality and Outcomes Framework: a release per financial year ending in the range -------
+        # Its own random stream, its gaps in their own manifest and no receipts: adding QOF left every
+        # file the generator wrote before it (_manifest.json and _receipts.csv too) byte for byte.
+        qof_gaps = [
+            Gap(kind, feed, period, code, detail)
+            for kind, feed, code, period, detail in qof.write_qof(geo, plan.seed, out, months, counts_at)
+        ]
+        if qof_gaps:
+            _write_qof_manifest(out, plan, qof_gaps)
         bar.update(5)
     # ---- Record-level activity, cost and prescribing, for any number of months: each feed draws
     # from its own random stream (activity_base.feed_rng), so none disturbs another feed's bytes --
@@ -510,6 +525,21 @@ def generate(plan: Plan, out: Path, progress: bool = True) -> dict:
         writer.writerow(["feed", "period", "file", "received_at"])
         writer.writerows(sorted(receipts))
     return manifest
+
+
+def _write_qof_manifest(out: Path, plan: Plan, gaps: list[Gap]) -> None:
+    """`_manifest_qof.json`: the QOF gaps, listed apart from `_manifest.json` so that the QOF
+    feeds could be added to the shipped sample as new files only (merge them into `_manifest.json`
+    once no other branch is changing it)."""
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "generator_version": GENERATOR_VERSION,
+        "scale": plan.scale,
+        "seed": plan.seed,
+        "feeds": ["qof_prevalence", "qof_achievement"],
+        "gaps": [asdict(g) for g in gaps],
+    }
+    (out / "_manifest_qof.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 Generator = Callable[[Plan, Path], dict]

@@ -36,6 +36,7 @@ from orchestration.defs.experience.fft import FFT_AE
 from orchestration.defs.experience.gpps import GPPS_PRACTICE
 from orchestration.defs.population.feeds import IOD_FILE7, LSOA_LOOKUP, ONS_POPULATION
 from orchestration.defs.prescribing.feeds import EPD
+from orchestration.defs.primary_care.qof import QOF_ACHIEVEMENT, QOF_PREVALENCE
 from orchestration.defs.public_health.feeds import FINGERTIPS_DATA
 from orchestration.defs.reference.feeds import EPRACCUR as ODS_EPRACCUR
 from orchestration.defs.reference.feeds import GP_PRACTICE_MAP, GP_REGISTERED_PATIENTS
@@ -382,6 +383,24 @@ POPULATION = lambda: sample(  # noqa: E731
 LSOA = lambda: sample(LSOA_LOOKUP, "2022-07", "2022-07")  # noqa: E731
 NCC = lambda: sample(NCC_ORG_UNIT_COSTS, "2021-04", "2020-04")  # noqa: E731
 TARIFF = lambda: sample(TARIFF_APC_PRICES, "2021-04", "2020-04")  # noqa: E731
+QOF_PREV = lambda: sample(QOF_PREVALENCE, "2021-04", "2020-04")  # noqa: E731
+QOF_ACH = lambda: sample(QOF_ACHIEVEMENT, "2021-04", "2020-04")  # noqa: E731
+
+
+def other_years_file(name: str) -> Callable[[Sample], Delivery]:
+    """Another year's file, under its own name, in this year's folder (a file filed by hand)."""
+
+    def change(s: Sample) -> Delivery:
+        (other,) = (SAMPLE / s.spec.name / s.neighbour).glob(name)
+        return Delivery({other.name: other.read_bytes()})
+
+    return change
+
+
+def beside_itself(name: str) -> Callable[[Sample], Delivery]:
+    """The file landed twice, under its own name and another (a superseded copy left in place)."""
+    return lambda s: Delivery({s.path.name: s.path.read_bytes(), name: s.path.read_bytes()})
+
 
 CASES = [
     # reference: registered patients (zipped CSV, CRLF)
@@ -624,6 +643,60 @@ CASES = [
         TARIFF,
         workbook_without_sheet,
         Refused(FeedLoadError, r"none of the sheets .* is in the workbook"),
+    ),
+    # primary care: QOF prevalence and achievement (plain CSV as extracted from the year's zip)
+    Case(
+        "qof/renamed-list-size",
+        QOF_PREV,
+        renamed("PRACTICE_LIST_SIZE", "LIST_SIZE"),
+        Refused(UnknownSchemaVariant, r"missing \['PRACTICE_LIST_SIZE'\], unexpected \['LIST_SIZE'\]"),
+    ),
+    Case("qof/2019-20-layout", QOF_PREV, renamed("PRACTICE_LIST_SIZE", "PATIENT_LIST_SIZE"), Loaded()),
+    Case(
+        "qof/text-in-register",
+        QOF_PREV,
+        cell("REGISTER", "n/a"),
+        Quarantined(1, r"^REGISTER: n/a is not a valid whole number or \* \(suppressed\)$"),
+    ),
+    Case("qof/suppressed-register", QOF_PREV, cell("REGISTER", "*"), Loaded(same_rows=False)),
+    Case(
+        "qof/negative-register",
+        QOF_PREV,
+        cell("REGISTER", "-4"),
+        Refused(DeliveryRefused, r"expect_column_values_to_be_between on register_count"),
+    ),
+    Case(
+        "qof/another-years-file",
+        QOF_PREV,
+        other_years_file("PREVALENCE_2021_v2.csv"),
+        Refused(DeliveryRefused, r"on file_year_is_folder_year"),
+    ),
+    Case(
+        "qof/repeated-rows",
+        QOF_PREV,
+        duplicated_rows,
+        Refused(DeliveryRefused, r"on rows_for_practice_group"),
+    ),
+    Case(
+        "qof-achievement/unknown-measure",
+        QOF_ACH,
+        cell("MEASURE", "PCA_COUNT"),
+        Refused(
+            DeliveryRefused,
+            r"expect_column_values_to_be_in_set on measure: 1 unexpected \(e\.g\. \['PCA_COUNT'\]",
+        ),
+    ),
+    Case(
+        "qof-achievement/superseded-file-left-beside",
+        QOF_ACH,
+        beside_itself("ACHIEVEMENT_2122_v1.csv"),
+        Refused(DeliveryRefused, r"on rows_for_measure"),
+    ),
+    Case(
+        "qof-achievement/text-in-value",
+        QOF_ACH,
+        cell("VALUE", "12..5"),
+        Quarantined(1, r"^VALUE: 12\.\.5 is not a valid number or \* \(suppressed\)$"),
     ),
 ]
 

@@ -37,6 +37,24 @@ def test_a_file_the_log_does_not_list_arrived_when_it_was_last_modified(tmp_path
     assert receipts.received_at(path) == datetime(2022, 8, 8, 23, 6, 40)
 
 
+def test_a_feed_folders_own_log_says_when_the_files_the_landing_log_omits_arrived(tmp_path):
+    listed = _drop(tmp_path, "qof_prevalence", "2021-04", "PREVALENCE_2122_V2.csv")
+    omitted = _drop(tmp_path, "qof_prevalence", "2020-04", "PREVALENCE_2021_v2.csv")
+    (tmp_path / "_receipts.csv").write_text(
+        "feed,period,file,received_at\nqof_prevalence,2021-04,PREVALENCE_2122_V2.csv,2022-10-01T09:30:00\n"
+    )
+    (tmp_path / "qof_prevalence" / "_receipts.csv").write_text(
+        "feed,period,file,received_at\n"
+        "qof_prevalence,2021-04,PREVALENCE_2122_V2.csv,2022-10-18T09:30:00\n"
+        "qof_prevalence,2020-04,PREVALENCE_2021_v2.csv,2021-10-18T09:30:00\n"
+    )
+    assert receipts.received_at(listed) == datetime(2022, 10, 1, 9, 30)  # the landing log wins
+    assert receipts.received_at(omitted) == datetime(2021, 10, 18, 9, 30)
+    # the shipped sample's QOF files are logged in their feed folders
+    shipped = SAMPLE / "qof_achievement" / "2021-04" / "ACHIEVEMENT_2122.csv"
+    assert receipts.received_at(shipped) == datetime(2022, 10, 18, 9, 30)
+
+
 def test_a_receipt_log_without_its_columns_is_a_clear_error(tmp_path):
     (tmp_path / "_receipts.csv").write_text("feed,file,when\nepd,a.csv,2022-01-01\n")
     path = _drop(tmp_path, "epd", "2022-07", "a.csv")
@@ -91,7 +109,7 @@ def test_every_feed_with_a_cadence_has_a_dagster_freshness_check():
     keys = {key.asset_key.path[-1] for check in checks for key in check.check_keys}
     assert keys == {spec.name for spec in ALL_FEEDS if spec.freshness}
     # every feed but the Indices of Deprivation (an edition every few years: no cadence to miss)
-    assert len(keys) == len(ALL_FEEDS) - 1 == 19
+    assert len(keys) == len(ALL_FEEDS) - 1 == 21
 
 
 def test_the_load_log_model_waits_for_every_feed_s_load():

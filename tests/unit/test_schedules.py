@@ -121,7 +121,7 @@ def test_a_release_before_the_first_partition_is_skipped_with_the_reason(defs):
 
 
 def test_snapshot_schedules_request_unpartitioned_runs(defs):
-    assert len(SNAPSHOT_FEEDS) == 11
+    assert len(SNAPSHOT_FEEDS) == 13
     for spec in SNAPSHOT_FEEDS:
         (request,) = _tick(defs, spec.name, datetime(2022, 4, 5, 6)).run_requests
         assert request.partition_key is None, spec.name

@@ -23,6 +23,8 @@
 -- depends_on: {{ source('raw', 'tariff_op_attendance_prices') }}
 -- depends_on: {{ source('raw', 'ncc_org_unit_costs') }}
 -- depends_on: {{ source('raw', 'epd') }}
+-- depends_on: {{ source('raw', 'qof_prevalence') }}
+-- depends_on: {{ source('raw', 'qof_achievement') }}
 with
 
 source as (
