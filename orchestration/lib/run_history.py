@@ -1,0 +1,70 @@
+"""Dagster's run history (the event log under DAGSTER_HOME) written without an fsync per event.
+
+Dagster's SQLite event log opens a connection per event and closes it after one insert; closing
+the last connection to a WAL database checkpoints it and syncs the file, about 14 ms on this
+machine's disk. A `make run` of the sample writes some 4,300 events (every partition's
+materialisation, every dbt test's check result, their planned events, the pool's slot claims), so
+the run history cost more than the loads. `PRAGMA synchronous=OFF` on each of those connections
+takes an event to 0.3 ms (benchmarks/run_history_writes.py).
+
+What it gives up: if the machine itself crashes or loses power mid-run, the run history may need
+`dagster instance migrate`/deleting; a killed process loses nothing (SQLite hands every commit to
+the operating system before it returns). The warehouse is DuckDB, with its own write-ahead log,
+and is not touched by this. A deployment that wants a durable, shared run history uses Dagster's
+Postgres storage instead (README, "Running in production").
+
+`dagster.yaml` names this class as the event log storage; every process that opens the Dagster
+home (`make run`, `make ui`'s webserver and daemon) therefore writes the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dagster import Field, StringSource
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+
+def _without_fsync(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
+def default_base_dir() -> str:
+    """Where Dagster keeps the event log when dagster.yaml names no storage."""
+    return os.path.join(os.environ["DAGSTER_HOME"], "history", "runs")
+
+
+class UnsyncedSqliteEventLogStorage(SqliteEventLogStorage):
+    """Dagster's SQLite event log (the same files, schema and layout), one change: each
+    connection it opens does not fsync its commits."""
+
+    @classmethod
+    def config_type(cls):
+        return {"base_dir": Field(StringSource, is_required=False)}
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls(base_dir=config_value.get("base_dir") or default_base_dir(), inst_data=inst_data)
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        # SqliteEventLogStorage._connect (dagster 1.13), with the pragma on every connection.
+        with self._db_lock:
+            engine = create_engine(
+                self.conn_string_for_shard(shard),
+                poolclass=NullPool,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            )
+            event.listen(engine, "connect", _without_fsync)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+            engine.dispose()
