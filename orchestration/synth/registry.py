@@ -1,11 +1,11 @@
 """Every writer of the generator, in the order generate.py calls them.
 
-The order is part of the output: the plan's draws come first (plan.py), then the writers that draw
-from the run's shared stream continue it in this order (Fingertips, deprivation, the survey, ONS
-population, FFT), so the reference and survey files come before them, and a writer added in their
-midst would move later writers' bytes. Writers with streams of their own (QOF and the record-level
-feeds) could go anywhere; they come last, the record-level ones, most of a national run's time,
-at the end. `_manifest.json` lists the planted gaps in this order too.
+The order is part of the output. The plan's draws come first (plan.py); then Fingertips,
+deprivation, the survey, ONS population and FFT draw from the run's shared stream in this order,
+so moving one of them, or adding a writer that draws from that stream before them, changes the
+bytes of every one after it. QOF and the record-level feeds draw from streams of their own, so
+their places move no file's bytes, only the order of `_manifest.json`'s gaps, which follow the
+writers' order.
 """
 
 from __future__ import annotations
