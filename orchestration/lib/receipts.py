@@ -6,10 +6,6 @@ script's record). When `<landing>/_receipts.csv` exists, its rows say when each 
     feed,period,file,received_at
     gp_practice_map,2022-05,gp-reg-pat-prac-map.csv,2022-07-03T09:30:00
 
-A feed's folder may carry a log of its own, `<landing>/<feed>/_receipts.csv`, in the same
-columns: it is read for the files the landing folder's log does not list (a feed added to a
-landing area without rewriting its shared log; the shipped sample's QOF files are logged so).
-
 A file no log lists arrived when it was last modified. A fresh git clone sets every
 modification time to the checkout, so the shipped sample carries a log (written by the
 generator). Lateness is judged from these times (`dq_submission_coverage`).
@@ -36,18 +32,15 @@ def _log(path: Path, mtime_ns: int) -> dict[tuple[str, str, str], datetime]:
 
 
 def logged_at(path: Path) -> datetime | None:
-    """When a receipt log says a file at `<landing>/<feed>/<YYYY-MM>/<file>` arrived (naive UTC):
-    the landing folder's log, else the feed folder's; None when neither lists the file."""
+    """When the landing folder's receipt log says a file at `<landing>/<feed>/<YYYY-MM>/<file>`
+    arrived (naive UTC); None when there is no log or it does not list the file."""
     path = Path(path)
     if len(path.parents) <= 2:
         return None
-    key = (path.parents[1].name, path.parent.name, path.name)
-    for log in (path.parents[2] / LOG_NAME, path.parents[1] / LOG_NAME):
-        if log.is_file():
-            entry = _log(log, log.stat().st_mtime_ns).get(key)
-            if entry is not None:
-                return entry
-    return None
+    log = path.parents[2] / LOG_NAME
+    if not log.is_file():
+        return None
+    return _log(log, log.stat().st_mtime_ns).get((path.parents[1].name, path.parent.name, path.name))
 
 
 def received_at(path: Path) -> datetime:

@@ -13,7 +13,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from orchestration.synth.generate import generate, national_plan, sample_plan
+from orchestration.synth.generate import generate
+from orchestration.synth.plan import national_plan, sample_plan
 
 
 def _month(text: str) -> date:

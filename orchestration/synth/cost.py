@@ -27,7 +27,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -39,9 +38,9 @@ from openpyxl import Workbook
 
 from orchestration.defs.cost import feeds
 from orchestration.synth import activity_base, hrg
+from orchestration.synth.context import RECORD_WEIGHT, WriteContext
 from orchestration.synth.geography import Geography
-
-Receive = Callable[..., None]
+from orchestration.synth.manifest import PlantedGap, Receive
 
 BASE_YEAR = 2022  # hrg.py's prices are this financial year's
 UPLIFT = 0.03
@@ -399,9 +398,9 @@ def write_cost(
     months: list[date],
     receive: Receive,
     scale: str = "sample",
-) -> list[tuple[str, str, str, str, str]]:
+) -> list[PlantedGap]:
     """Write the tariff and NCC releases of every financial year the months touch; return the
-    planted gaps (kind, feed, org code, period, detail). Annual reference data are not thinned,
+    planted gaps. Annual reference data are not thinned,
     so `scale` changes only the number of trusts (through the geography)."""
     del scale
     trusts = activity_base.acute_trusts(geo)
@@ -424,14 +423,24 @@ def write_cost(
         path, suppressed = write_ncc_file(fy, trusts, rng, folder)
         receive(feeds.NCC_ORG_UNIT_COSTS.name, release, path, PUBLICATION_DAY)
         gaps.append(
-            (
+            PlantedGap(
                 "unpriced_hrg",
                 feeds.TARIFF_APC_PRICES.name,
-                "",
                 folder_name,
+                "",
                 f"{UNPRICED_HRG} (Data Invalid for Grouping) shows '-' for every price in the "
                 f"{fy_label(fy)} APC & OPROC sheet and has no NCC row; the release also has "
                 f"{suppressed} suppressed ('*') NCC rows",
             )
         )
     return gaps
+
+
+class CostWriter:
+    label = "cost"
+
+    def steps(self, ctx: WriteContext) -> int:
+        return RECORD_WEIGHT * len(ctx.months)
+
+    def write(self, ctx: WriteContext) -> list[PlantedGap]:
+        return write_cost(ctx.geo, ctx.seed, ctx.out, ctx.months, ctx.receive, ctx.scale)

@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from orchestration.defs.population.feeds import IOD2019_COLUMNS, IOD2025_COLUMNS, IOD_FILE7, LSOA_LOOKUP
+from orchestration.synth.context import WriteContext
+from orchestration.synth.manifest import PlantedGap, Receive
+from orchestration.synth.plan import MIN_MONTHS
 
 LSOA_POPULATION = 1650  # people per LSOA, roughly
 
@@ -145,7 +148,7 @@ def _lookup(rows: list[dict], skip: str) -> str:
     return buffer.getvalue()
 
 
-def write_deprivation(geo, rng: np.random.Generator, out: Path, receive) -> list[tuple[str, str, str, str]]:
+def write_deprivation(geo, rng: np.random.Generator, out: Path, receive: Receive) -> list[PlantedGap]:
     """Write both File 7 editions and the lookup; return the planted gaps."""
     from datetime import date
 
@@ -173,10 +176,23 @@ def write_deprivation(geo, rng: np.random.Generator, out: Path, receive) -> list
     path.write_bytes(_lookup(rows, missing).encode("utf-8"))
     receive(LSOA_LOOKUP.name, date(2022, 7, 1), path, 20)
     return [
-        (
+        PlantedGap(
             "lsoa_without_commissioner",
-            missing,
+            LSOA_LOOKUP.name,
             "2022-07",
+            missing,
             "LSOA left out of the ONS lookup: its residents belong to no sub-ICB location",
         )
     ]
+
+
+class DeprivationWriter:
+    label = "deprivation"
+
+    def steps(self, ctx: WriteContext) -> int:
+        return 1 if len(ctx.months) >= MIN_MONTHS else 0
+
+    def write(self, ctx: WriteContext) -> list[PlantedGap]:
+        if len(ctx.months) < MIN_MONTHS:
+            return []
+        return write_deprivation(ctx.geo, ctx.rng, ctx.out, ctx.receive)

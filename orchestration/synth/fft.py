@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import string
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,7 +19,10 @@ import numpy as np
 import pandas as pd
 
 from orchestration.defs.experience.fft import FFT_AE, FFT_INPATIENT, LIKERT, MONTHS
+from orchestration.synth.context import WriteContext
 from orchestration.synth.geography import Geography
+from orchestration.synth.manifest import PlantedGap, Receive
+from orchestration.synth.plan import MIN_MONTHS
 
 # Share of responses per answer (Very Good … Don't Know): positive = first two.
 LIKERT_SHARES = {
@@ -34,8 +36,6 @@ TITLE = {"fft_inpatient": "Inpatient", "fft_ae": "A&E"}  # meaning of raw `Title
 FILE_PREFIX = {"fft_inpatient": "FFT-inpatient-raw", "fft_ae": "FFT-ae-raw"}
 PUBLICATION_DAY = 14
 TRUST_KINDS = ("TEACHING HOSPITALS NHS FOUNDATION TRUST", "UNIVERSITY HOSPITALS NHS TRUST")
-
-Receive = Callable[[str, date, Path, int], None]
 
 
 @dataclass(frozen=True)
@@ -130,23 +130,25 @@ def _rows(
 
 def write_fft(
     geo: Geography, rng: np.random.Generator, out: Path, months: list[date], receive: Receive
-) -> list[tuple[str, str, str, str]]:
-    """Write both settings for every month; return the planted gaps (kind, org code, period, detail)."""
+) -> list[PlantedGap]:
+    """Write both settings for every month; return the planted gaps."""
     trusts = trusts_for(geo, rng)
     missing_trust, small_trust = (trusts[i].code for i in rng.choice(len(trusts), 2, replace=False))
     missing_month = months[len(months) // 2]
     small_month = months[-1]
     gaps = [
-        (
+        PlantedGap(
             "fft_missing_trust_month",
-            missing_trust,
+            FFT_INPATIENT.name,
             f"{missing_month:%Y-%m}",
+            missing_trust,
             "fft_inpatient: trust left out of the month's raw file while present in other months",
         ),
-        (
+        PlantedGap(
             "fft_small_count",
-            small_trust,
+            FFT_INPATIENT.name,
             f"{small_month:%Y-%m}",
+            small_trust,
             "fft_inpatient: 3 responses in the month (first-level suppression; its ICB sibling second-level)",
         ),
     ]
@@ -166,3 +168,15 @@ def write_fft(
             path.write_bytes(frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8"))
             receive(spec.name, month, path, PUBLICATION_DAY)
     return gaps
+
+
+class FftWriter:
+    label = "Friends and Family Test"
+
+    def steps(self, ctx: WriteContext) -> int:
+        return 1 if len(ctx.months) >= MIN_MONTHS else 0
+
+    def write(self, ctx: WriteContext) -> list[PlantedGap]:
+        if len(ctx.months) < MIN_MONTHS:
+            return []
+        return write_fft(ctx.geo, ctx.rng, ctx.out, ctx.months, ctx.receive)

@@ -15,6 +15,12 @@ import numpy as np
 
 from orchestration.lib import settings
 
+# The two geography changes the generated years cross: the April 2021 CCG mergers (a merged
+# location's practices are published under their predecessor codes before it) and the July 2022
+# switch from CCGs to sub-ICB locations (names, and STP columns becoming ICB columns).
+MERGER_2021 = date(2021, 4, 1)
+SUB_ICB_ERA = date(2022, 7, 1)
+
 # Sample geography: about a dozen sub-ICB locations across all seven regions, including
 # Calderdale, Somerset and Wirral, and two formed by the April 2021 mergers (D2P2L, W2U3Z)
 # so the sample's first months carry their predecessor CCG codes.
@@ -244,6 +250,15 @@ def build_geography(
         for k, v in rows.items()
     }
     return Geography(sub_icbs=sub_icbs, practices=practices)
+
+
+def commissioner(sub: SubIcb, predecessor: str, month: date) -> tuple[str, str, str]:
+    """(code, name, ONS code) a practice's commissioner was published under in a month."""
+    if month < MERGER_2021 and sub.predecessors:
+        return predecessor, dict(sub.predecessors)[predecessor], ""
+    if month < SUB_ICB_ERA:
+        return sub.code, sub.ccg_name, sub.ons_code
+    return sub.code, sub.name, sub.ons_code
 
 
 def sub_icb_index(geo: Geography) -> dict[str, SubIcb]:

@@ -8,7 +8,7 @@ overall experience follows the published practice means (0.834 in 2021, 0.734, 0
 returned a practice (each question's base is the share who answered it), and the weighted
 proportion differs slightly from count/base, as weighting makes it.
 
-Planted gaps (returned as (kind, org_code, period, detail)):
+Planted gaps:
 - `gpps_negative_code`: the smallest practice has -97 in its q28 base, count and proportion in
   the latest survey year;
 - `gpps_missing_practice`: one other practice is absent from one survey year's file.
@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from orchestration.defs.experience.gpps import GPPS_PRACTICE, LOWER_CASE_2021, MIXED_CASE, QUESTIONS
+from orchestration.synth.context import WriteContext
+from orchestration.synth.manifest import PlantedGap, Receive
+from orchestration.synth.plan import MIN_MONTHS
 
 SUPPRESSION_CODE = -97
 PUBLICATION_DAY = 11  # published around July (month and day unverified)
@@ -39,8 +41,6 @@ MEANS = {
 }
 # Share of respondents who answer each question (q18 and q9 only apply to some patients).
 ANSWERED = {"q3": 0.9, "q9": 0.55, "q18": 0.7, "q28": 0.98}
-
-Receive = Callable[[str, date, Path, int], None]
 
 
 def file_name(year: int) -> str:
@@ -103,8 +103,9 @@ def practice_csv(rows: list[dict], year: int) -> str:
 
 def write_gpps(
     geo, rng: np.random.Generator, out: Path, survey_years: list[int], receive: Receive
-) -> list[tuple[str, str, str, str]]:
-    """Write `out/gpps_practice_results/<YYYY>-07/GPPS_<YYYY>_…_PUBLIC.csv` for each survey year."""
+) -> list[PlantedGap]:
+    """Write `out/gpps_practice_results/<YYYY>-07/GPPS_<YYYY>_…_PUBLIC.csv` for each survey year;
+    return the planted gaps."""
     p = geo.practices
     by_code = {s.code: s for s in geo.sub_icbs}
     years = sorted(survey_years)
@@ -115,16 +116,18 @@ def write_gpps(
     missing = others[int(rng.integers(len(others)))]
     negative_year, missing_year = years[-1], years[len(years) // 2]
     gaps = [
-        (
+        PlantedGap(
             "gpps_negative_code",
-            str(p["code"][small]),
+            GPPS_PRACTICE.name,
             f"{negative_year}-07",
+            str(p["code"][small]),
             f"q28base, q28_12 and q28_12pct published as {SUPPRESSION_CODE} (small practice)",
         ),
-        (
+        PlantedGap(
             "gpps_missing_practice",
-            str(p["code"][missing]),
+            GPPS_PRACTICE.name,
             f"{missing_year}-07",
+            str(p["code"][missing]),
             "practice absent from the survey year's practice file",
         ),
     ]
@@ -147,3 +150,20 @@ def write_gpps(
         path.write_bytes(practice_csv(rows, year).encode("utf-8"))
         receive(GPPS_PRACTICE.name, release, path, PUBLICATION_DAY)
     return gaps
+
+
+def survey_years(months: list[date]) -> list[int]:
+    """The survey years published in the run: one file each July."""
+    return sorted({m.year for m in months if m.month >= 7})
+
+
+class GppsWriter:
+    label = "GP Patient Survey"
+
+    def steps(self, ctx: WriteContext) -> int:
+        return 1 if len(ctx.months) >= MIN_MONTHS else 0
+
+    def write(self, ctx: WriteContext) -> list[PlantedGap]:
+        if len(ctx.months) < MIN_MONTHS:
+            return []
+        return write_gpps(ctx.geo, ctx.rng, ctx.out, survey_years(ctx.months), ctx.receive)

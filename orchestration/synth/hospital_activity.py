@@ -22,7 +22,6 @@ APC extract without DISMETH, and an outpatient month at ~40% for one trust.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -33,8 +32,10 @@ import pandas as pd
 
 from orchestration.synth import activity_base as base
 from orchestration.synth import population
+from orchestration.synth.context import RECORD_WEIGHT, WriteContext
 from orchestration.synth.deprivation import LSOA_CODE_SQL, lsoa_ranges
 from orchestration.synth.geography import Geography
+from orchestration.synth.manifest import PlantedGap, Receive
 
 APC, OPA = "hes_apc", "hes_opa"
 PUBLICATION_DAY = 20
@@ -310,8 +311,6 @@ OP_PROCEDURES = {
     "101": ("M474", "LB40E", 0.1),
 }
 
-Receive = Callable[..., None]
-
 
 def _england_shares() -> np.ndarray:
     """Share of England's registered population in each of the 20 bands (both sexes)."""
@@ -365,48 +364,48 @@ class Planted:
     op_partial_trust: str
     op_partial_month: date
 
-    def gaps(self) -> list[tuple[str, str, str, str, str]]:
+    def gaps(self) -> list[PlantedGap]:
         return [
-            (
+            PlantedGap(
                 "missing_provider_month",
                 APC,
-                self.missing_trust,
                 f"{self.missing_month:%Y-%m}",
+                self.missing_trust,
                 "trust's episodes absent from the month's APC extract",
             ),
-            (
+            PlantedGap(
                 "partial_submission",
                 APC,
-                self.partial_trust,
                 f"{self.partial_month:%Y-%m}",
+                self.partial_trust,
                 "trust submitted about 40% of its usual APC episodes",
             ),
-            (
+            PlantedGap(
                 "default_code",
                 APC,
-                self.default_trust,
                 f"{self.default_month:%Y-%m}",
+                self.default_trust,
                 f"GPPRAC {DEFAULT_PRACTICE} (not known) on about 12% of the trust's episodes",
             ),
-            (
+            PlantedGap(
                 "unpriced_hrg",
                 APC,
-                self.unpriced_trust,
                 f"{self.unpriced_month:%Y-%m}",
+                self.unpriced_trust,
                 "HRG UZ01Z (data invalid for grouping, no tariff price) on about 4% of the trust's episodes",
             ),
-            (
+            PlantedGap(
                 "missing_field",
                 APC,
-                "",
                 f"{self.no_dismeth_month:%Y-%m}",
+                "",
                 "APC extract without DISMETH (as HES 2019/20 extracts first came)",
             ),
-            (
+            PlantedGap(
                 "partial_submission",
                 OPA,
-                self.op_partial_trust,
                 f"{self.op_partial_month:%Y-%m}",
+                self.op_partial_trust,
                 "trust submitted about 40% of its usual outpatient appointments",
             ),
         ]
@@ -867,8 +866,8 @@ def write_outpatients(geo, seed, out, months, receive, scale, conn, trusts, plan
 
 def write_hospital_activity(
     geo: Geography, seed: int, out: Path, months: list[date], receive: Receive, scale: str
-) -> list[tuple[str, str, str, str, str]]:
-    """Write the APC and OPA extracts; return the planted gaps (kind, feed, org, period, detail)."""
+) -> list[PlantedGap]:
+    """Write the APC and OPA extracts; return the planted gaps."""
     trusts = base.acute_trusts(geo)
     active = _active_months(months, scale)
     if not active:
@@ -881,3 +880,13 @@ def write_hospital_activity(
     write_outpatients(geo, seed, out, months, receive, scale, conn, trusts, planted)
     conn.close()
     return planted.gaps()
+
+
+class HospitalActivityWriter:
+    label = "hospital activity"
+
+    def steps(self, ctx: WriteContext) -> int:
+        return RECORD_WEIGHT * len(ctx.months)
+
+    def write(self, ctx: WriteContext) -> list[PlantedGap]:
+        return write_hospital_activity(ctx.geo, ctx.seed, ctx.out, ctx.months, ctx.receive, ctx.scale)

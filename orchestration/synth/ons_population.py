@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from orchestration.defs.population.feeds import ONS_POPULATION
+from orchestration.synth.context import WriteContext
+from orchestration.synth.manifest import PlantedGap, Receive
+from orchestration.synth.plan import MIN_MONTHS
 from orchestration.synth.population import OLDER, YOUNG
 
 AGE_LABELS = [f"Age {a}" for a in range(90)] + ["Aged 90+"]
@@ -27,7 +30,9 @@ def _single_years(quinary: np.ndarray) -> np.ndarray:
     return np.append(singles, quinary[18:].sum())
 
 
-def write_ons_population(geo, rng: np.random.Generator, out: Path, years: list[int], receive) -> None:
+def write_ons_population(
+    geo, rng: np.random.Generator, out: Path, years: list[int], receive: Receive
+) -> None:
     practices = geo.practices
     buffer_by_year = {}
     for year in years:
@@ -61,3 +66,19 @@ def write_ons_population(geo, rng: np.random.Generator, out: Path, years: list[i
         path = folder / f"nomis_mid_year_estimates_{year}_sub_icb.csv"
         path.write_bytes(text.encode("utf-8"))
         receive(ONS_POPULATION.name, release, path, 24)
+
+
+class OnsPopulationWriter:
+    """The mid-year estimates of the two years before the run's last month's year (no gaps)."""
+
+    label = "ONS population"
+
+    def steps(self, ctx: WriteContext) -> int:
+        return 1 if len(ctx.months) >= MIN_MONTHS else 0
+
+    def write(self, ctx: WriteContext) -> list[PlantedGap]:
+        if len(ctx.months) < MIN_MONTHS:
+            return []
+        last = ctx.months[-1].year
+        write_ons_population(ctx.geo, ctx.rng, ctx.out, [last - 2, last - 1], ctx.receive)
+        return []

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,19 +40,17 @@ import pandas as pd
 
 from orchestration.defs.prescribing.feeds import EPD
 from orchestration.synth import activity_base
-from orchestration.synth.geography import Geography
+from orchestration.synth.context import RECORD_WEIGHT, WriteContext
+from orchestration.synth.geography import SUB_ICB_ERA, Geography, commissioner
+from orchestration.synth.manifest import PlantedGap, Receive
 
 FEED = EPD.name
-ICB_ERA = date(2022, 7, 1)
 SNOMED_RENAMED_ERA = date(2025, 3, 1)  # UNVERIFIED boundary (3P QC script 202502/202503)
-MERGER_2021 = date(2021, 4, 1)
 SAMPLE_LAST_MONTH = date(2022, 12, 1)
 PUBLICATION_DAY = 28  # NHSBSA publishes about two months after dispensing (UNVERIFIED)
 NIC_DISCOUNT = 0.0725  # actual cost ≈ NIC less the discount, plus fees per item (PCA definition)
 FEE_PER_ITEM = 0.012
 SPLIT_SHARE = {"sample": 0.12, "national": 0.3}
-
-Receive = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -480,13 +478,8 @@ def _organisation_frame(centres: CostCentres, month: date) -> pd.DataFrame:
         if sub is None:
             rows.append(("UNIDENTIFIED", "-", "UNIDENTIFIED", "-", "UNIDENTIFIED", "-", "-", "-", "-"))
             continue
-        if month < MERGER_2021 and sub.predecessors:
-            pco = (centres.predecessor[i], dict(sub.predecessors)[centres.predecessor[i]])
-        elif month < ICB_ERA:
-            pco = (sub.code, sub.ccg_name)
-        else:
-            pco = (sub.code, sub.name)
-        area = (sub.stp_name, sub.stp_code) if month < ICB_ERA else (sub.icb_name, sub.icb_code)
+        pco = commissioner(sub, centres.predecessor[i], month)[:2]
+        area = (sub.stp_name, sub.stp_code) if month < SUB_ICB_ERA else (sub.icb_name, sub.icb_code)
         town = sub.ccg_name.upper().removeprefix("NHS ").removesuffix(" CCG")
         rows.append(
             (sub.region_name.upper(), sub.region_code, area[0].upper(), area[1], pco[1].upper(), pco[0],
@@ -591,7 +584,7 @@ def layout(month: date) -> str:
     """The EPD layout NHSBSA used for a month (see the module docstring)."""
     if month >= SNOMED_RENAMED_ERA:
         return "epd_snomed_renamed"
-    return "epd_legacy_icb" if month >= ICB_ERA else "epd_legacy_stp"
+    return "epd_legacy_icb" if month >= SUB_ICB_ERA else "epd_legacy_stp"
 
 
 _SOURCE = {
@@ -677,8 +670,8 @@ def write_prescribing(
     months: list[date],
     receive: Receive,
     scale: str = "sample",
-) -> list[tuple[str, str, str, str, str]]:
-    """Write the EPD files of every month; return the planted gaps (kind, feed, org, period, detail)."""
+) -> list[PlantedGap]:
+    """Write the EPD files of every month; return the planted gaps."""
     rng = activity_base.feed_rng(seed, FEED)
     written = [
         (index, m)
@@ -688,7 +681,7 @@ def write_prescribing(
     items, catalogue_ = catalogue(scale, rng)
     practices = list(geo.practices["code"])
     plant = len(written) >= 3
-    gaps: list[tuple[str, str, str, str, str]] = []
+    gaps: list[PlantedGap] = []
     unknown_code = None
     if plant:
         missing, partial = (practices[i] for i in rng.choice(len(practices), 2, replace=False))
@@ -700,12 +693,12 @@ def write_prescribing(
         )
         unknown_code = f"{practices[0][0]}99997"
         gaps = [
-            ("missing_practice_month", FEED, missing, f"{missing_month:%Y-%m}",
-             "practice left out of the month's EPD file while in every other month"),
-            ("partial_submission", FEED, partial, f"{partial_month:%Y-%m}",
-             "practice's items at about 40% of its usual volume in one month (partial submission)"),
-            ("unknown_practice", FEED, unknown_code, f"{unknown_month:%Y-%m}",
-             "prescribing for a practice code that no ODS epraccur release knows"),
+            PlantedGap("missing_practice_month", FEED, f"{missing_month:%Y-%m}", missing,
+                       "practice left out of the month's EPD file while in every other month"),
+            PlantedGap("partial_submission", FEED, f"{partial_month:%Y-%m}", partial,
+                       "practice's items at about 40% of its usual volume in one month (partial submission)"),
+            PlantedGap("unknown_practice", FEED, f"{unknown_month:%Y-%m}", unknown_code,
+                       "prescribing for a practice code that no ODS epraccur release knows"),
         ]  # fmt: skip
     centres = cost_centres(geo, rng, unknown_code)
     gp_index = {code: i for i, code in enumerate(centres.code)}
@@ -746,31 +739,11 @@ def write_prescribing(
     return gaps
 
 
-def main() -> None:  # pragma: no cover - measurement helper
-    """Time one national month: `python -m orchestration.synth.prescribing <out> [YYYY-MM]`."""
-    import sys
-    import time
+class PrescribingWriter:
+    label = "prescribing"
 
-    from orchestration.synth import geography
-    from orchestration.synth.generate import _practice_counts, national_plan
+    def steps(self, ctx: WriteContext) -> int:
+        return RECORD_WEIGHT * len(ctx.months)
 
-    out = Path(sys.argv[1])
-    month = date.fromisoformat((sys.argv[2] if len(sys.argv) > 2 else "2022-10") + "-01")
-    plan = national_plan(month, month)
-    plan_rng = np.random.default_rng(plan.seed)
-    subs = geography.load_sub_icbs(None)
-    geo = geography.build_geography(subs, _practice_counts(plan, len(subs), plan_rng), plan_rng)
-    shutil.rmtree(out / FEED, ignore_errors=True)
-    started = time.perf_counter()
-    write_prescribing(geo, plan.seed, out, [month], lambda *args, **kwargs: None, "national")
-    elapsed = time.perf_counter() - started
-    (path,) = (out / FEED / f"{month:%Y-%m}").iterdir()
-    with path.open("rb") as handle:
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b""))
-    print(
-        f"{geo.n} practices; {path.name}: {lines - 1:,} rows, {path.stat().st_size:,} bytes, {elapsed:.1f} s"
-    )
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+    def write(self, ctx: WriteContext) -> list[PlantedGap]:
+        return write_prescribing(ctx.geo, ctx.seed, ctx.out, ctx.months, ctx.receive, ctx.scale)

@@ -16,6 +16,9 @@ import pandas as pd
 
 from orchestration.defs.public_health.feeds import FINGERTIPS_DATA, FINGERTIPS_METADATA, METADATA_COLUMNS
 from orchestration.stats.install import install
+from orchestration.synth.context import WriteContext
+from orchestration.synth.manifest import PlantedGap, Receive
+from orchestration.synth.plan import MIN_MONTHS
 
 
 @dataclass(frozen=True)
@@ -122,13 +125,42 @@ def _period_label(year: int, kind: str) -> tuple[str, int]:
     return str(year), year * 10000
 
 
-def fingertips_rows(geo, by_code, rng: np.random.Generator, years: list[int], gaps: list) -> pd.DataFrame:
+def _missing_sub(geo):
+    """The sub-ICB location planted without indicator 40701's latest period."""
+    return geo.sub_icbs[len(geo.sub_icbs) // 2]
+
+
+def _suppressed_practice(geo) -> str:
+    """The practice whose indicator 241 value is suppressed."""
+    return str(geo.practices["code"][-1])
+
+
+def planted_gaps(geo, missing_year: int) -> list[PlantedGap]:
+    return [
+        PlantedGap(
+            "missing_indicator_area_period",
+            FINGERTIPS_DATA.name,
+            f"{missing_year}",
+            _missing_sub(geo).ons_code,
+            "indicator 40701 has no row for this sub-ICB location in the latest period",
+        ),
+        PlantedGap(
+            "suppressed_small_practice",
+            FINGERTIPS_DATA.name,
+            "all",
+            _suppressed_practice(geo),
+            "indicator 241 value blank with a disclosure-control note (small count)",
+        ),
+    ]
+
+
+def fingertips_rows(geo, by_code, rng: np.random.Generator, years: list[int]) -> pd.DataFrame:
     """Every indicator × area × period row, values shaped by each area's deprivation tilt."""
     practices = geo.practices
     sub_tilt = {s.code: rng.normal(0, 1) for s in geo.sub_icbs}
     rows = []
-    missing_sub = geo.sub_icbs[len(geo.sub_icbs) // 2]
-    suppressed_practice = str(practices["code"][-1])
+    missing_sub = _missing_sub(geo)
+    suppressed_practice = _suppressed_practice(geo)
     for ind in INDICATORS:
         for year in years:
             label, sortable = _period_label(year, ind.kind)
@@ -184,23 +216,6 @@ def fingertips_rows(geo, by_code, rng: np.random.Generator, years: list[int], ga
                         }
                     )
     frame = pd.DataFrame(rows)
-    missing_year = years[-1]
-    gaps.append(
-        (
-            "missing_indicator_area_period",
-            missing_sub.ons_code,
-            f"{missing_year}",
-            "indicator 40701 has no row for this sub-ICB location in the latest period",
-        )
-    )
-    gaps.append(
-        (
-            "suppressed_small_practice",
-            suppressed_practice,
-            "all",
-            "indicator 241 value blank with a disclosure-control note (small count)",
-        )
-    )
     frame["suppress"] = (frame["code"] == suppressed_practice) & (frame["indicator_id"] == 241)
     return frame
 
@@ -302,16 +317,18 @@ def metadata_csv() -> str:
     return buffer.getvalue()
 
 
-def write_fingertips(geo, by_code, rng, out: Path, months: list[date], gaps_out: list, receive) -> None:
-    """Two releases: the first with every indicator for earlier years, the last adding a year."""
+def write_fingertips(
+    geo, by_code, rng: np.random.Generator, out: Path, months: list[date], receive: Receive
+) -> list[PlantedGap]:
+    """Two releases: the first with every indicator for earlier years, the last adding a year
+    (the one the planted gaps are in); return the planted gaps."""
     last_year = months[-1].year - 1
     releases = {
         months[0]: [last_year - 2, last_year - 1],
         months[-1]: [last_year - 2, last_year - 1, last_year],
     }
-    gaps: list = []
     for release, years in releases.items():
-        frame = _with_limits(fingertips_rows(geo, by_code, rng, years, gaps if release == months[-1] else []))
+        frame = _with_limits(fingertips_rows(geo, by_code, rng, years))
         folder = out / FINGERTIPS_DATA.name / f"{release:%Y-%m}"
         folder.mkdir(parents=True, exist_ok=True)
         for indicator_id, part in frame.groupby("indicator_id", sort=True):
@@ -322,4 +339,16 @@ def write_fingertips(geo, by_code, rng, out: Path, months: list[date], gaps_out:
         meta.parent.mkdir(parents=True, exist_ok=True)
         meta.write_bytes(metadata_csv().encode("utf-8"))
         receive(FINGERTIPS_METADATA.name, release, meta, 8)
-    gaps_out.extend(gaps)
+    return planted_gaps(geo, last_year)
+
+
+class FingertipsWriter:
+    label = "public health"
+
+    def steps(self, ctx: WriteContext) -> int:
+        return 1 if len(ctx.months) >= MIN_MONTHS else 0
+
+    def write(self, ctx: WriteContext) -> list[PlantedGap]:
+        if len(ctx.months) < MIN_MONTHS:
+            return []
+        return write_fingertips(ctx.geo, ctx.by_code, ctx.rng, ctx.out, ctx.months, ctx.receive)

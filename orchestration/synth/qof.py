@@ -12,17 +12,16 @@ used that year (orchestration/defs/primary_care/qof.py, QOF_LAYOUTS.md):
   2022-23; long (MEASURE, VALUE), blank values left out as the publisher does.
 
 List sizes are the practices' registered lists at 1 April after the year, the same numbers the
-list-size feed publishes that month (`counts_at`, captured by generate.py while it writes that
-feed): the TOTAL list is the sum of the quinary bands and an age-band list (`17OV` …) is the bands
+list-size feed publishes that month (`counts_at`, the lists plan.py decides for both feeds): the
+TOTAL list is the sum of the quinary bands and an age-band list (`17OV` …) is the bands
 above the age plus the part of the band it falls in. Register sizes are plausible, not published
 figures: each group's level below, older lists having more of the conditions of age.
 
 Its own random stream (`seed + SEED_OFFSET`), so adding or changing QOF never moves a byte of any
-other generated file. For the same reason its arrivals are logged in each feed folder's own
-`_receipts.csv` (orchestration/lib/receipts.py), not the landing folder's: each year's files
-arrive on 18 October after the year ends (the day the 2021-22 prevalence csv was re-issued).
+other generated file. Each year's files arrive on 18 October after the year ends (the day the
+2021-22 prevalence csv was re-issued), in the landing folder's receipt log as every feed's do.
 
-Planted gaps (returned as (kind, feed, org_code, period, detail)):
+Planted gaps:
 - `qof_register_exceeds_list`: in the first year one practice's asthma register is larger than
   its list of patients aged 6 and over (a register larger than the list it is measured against);
 - `qof_suppressed_register`: in the last year one practice's dementia register is published as
@@ -41,7 +40,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -53,9 +52,12 @@ from orchestration.defs.primary_care.qof import (
     QOF_ACHIEVEMENT,
     QOF_PREVALENCE,
 )
+from orchestration.synth.context import WriteContext
+from orchestration.synth.manifest import PlantedGap, Receive
+from orchestration.synth.plan import MIN_MONTHS
 
 SEED_OFFSET = 14  # issue #14; any constant apart from the other writers' streams would do
-RECEIVED = (10, 18)  # month and day after the year a release arrives (see the module docstring)
+RECEIVED_MONTHS_AFTER, RECEIVED_DAY = 18, 18  # 18 October after the year (from its April)
 CLOSED_PRACTICE_LIST = 5200  # the closed practice's list before it closed (registers are drawn on it)
 
 
@@ -185,9 +187,15 @@ def _lists_for(start_year: int, counts_at: dict[date, np.ndarray]) -> np.ndarray
 
 
 def write_qof(
-    geo, seed: int, out: Path, months: Sequence[date], counts_at: dict[date, np.ndarray]
-) -> list[tuple[str, str, str, str, str]]:
-    """Write the QOF prevalence and achievement releases; return the planted gaps."""
+    geo,
+    seed: int,
+    out: Path,
+    months: Sequence[date],
+    counts_at: dict[date, np.ndarray],
+    receive: Receive,
+) -> list[PlantedGap]:
+    """Write the QOF prevalence and achievement releases; return the planted gaps. `counts_at`
+    holds the list-size feed's quinary counts of (at least) each March and April generated."""
     years = _financial_years(months)
     if not years:
         return []
@@ -206,42 +214,39 @@ def write_qof(
     if closed_code in codes:
         raise ValueError(f"{closed_code} is a generated practice; pick another code for the closed one")
     gaps = [
-        (
+        PlantedGap(
             "qof_register_exceeds_list",
             QOF_PREVALENCE.name,
-            codes[exceeds],
             f"{first}-04",
+            codes[exceeds],
             "AST register larger than the practice's list of patients aged 6 and over (06OV)",
         ),
-        (
+        PlantedGap(
             "qof_suppressed_register",
             QOF_PREVALENCE.name,
-            codes[suppressed],
             f"{last}-04",
+            codes[suppressed],
             "DEM register published as `*` (suppressed)",
         ),
-        (
+        PlantedGap(
             "qof_suppressed_achievement",
             QOF_ACHIEVEMENT.name,
-            codes[suppressed],
             f"{last}-04",
+            codes[suppressed],
             "DEM004 DENOMINATOR and PCAS published as `*` (denominator under 2 with a PCA)",
         ),
-        (
+        PlantedGap(
             "qof_practice_closed_mid_year",
             QOF_PREVALENCE.name,
-            closed_code,
             f"{first}-04",
+            closed_code,
             f"practice closed 31 October {first}: registers published, every list size 0 at 1 April "
             f"{first + 1}",
         ),
     ]
 
-    receipts: dict[str, list[tuple[str, str, str, str]]] = {QOF_PREVALENCE.name: [], QOF_ACHIEVEMENT.name: []}
-
-    def receive(feed: str, start: int, path: Path) -> None:
-        received = datetime(start + 1, *RECEIVED, 9, 30).isoformat()
-        receipts[feed].append((feed, f"{start}-04", path.name, received))
+    def arrived(feed: str, start: int, path: Path) -> None:
+        receive(feed, date(start, 4, 1), path, RECEIVED_DAY, months_after=RECEIVED_MONTHS_AFTER)
 
     for start in years:
         lists = list_sizes(_lists_for(start, counts_at))
@@ -283,7 +288,7 @@ def write_qof(
         path = out / QOF_PREVALENCE.name / f"{start}-04" / prevalence_file_name(start)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(_csv(PREVALENCE_PRACTICE_LIST_2020, prevalence_rows))
-        receive(QOF_PREVALENCE.name, start, path)
+        arrived(QOF_PREVALENCE.name, start, path)
 
         # ---- achievement: register indicators and the programme's fractional indicators ----
         practices = [
@@ -331,15 +336,24 @@ def write_qof(
             for region, rows in sorted(rows_by_region.items()):
                 path = folder / achievement_file_name(start, region[2])
                 path.write_bytes(_csv(ACHIEVEMENT_REGIONAL_2022, rows))
-                receive(QOF_ACHIEVEMENT.name, start, path)
+                arrived(QOF_ACHIEVEMENT.name, start, path)
         else:
             national = sorted((r[3:] for rows in rows_by_region.values() for r in rows), key=lambda r: r[0])
             path = folder / achievement_file_name(start)
             path.write_bytes(_csv(ACHIEVEMENT_NATIONAL, national))
-            receive(QOF_ACHIEVEMENT.name, start, path)
-    for feed, rows in receipts.items():
-        with (out / feed / "_receipts.csv").open("w", newline="") as handle:  # as generate.py writes its log
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(["feed", "period", "file", "received_at"])
-            writer.writerows(sorted(rows))
+            arrived(QOF_ACHIEVEMENT.name, start, path)
     return gaps
+
+
+class QofWriter:
+    """A release per financial year whose March is in the run, its lists the list-size feed's."""
+
+    label = "Quality and Outcomes Framework"
+
+    def steps(self, ctx: WriteContext) -> int:
+        return 1 if len(ctx.months) >= MIN_MONTHS else 0
+
+    def write(self, ctx: WriteContext) -> list[PlantedGap]:
+        if len(ctx.months) < MIN_MONTHS:
+            return []
+        return write_qof(ctx.geo, ctx.seed, ctx.out, ctx.months, ctx.shared.lists.counts, ctx.receive)

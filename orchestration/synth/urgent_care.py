@@ -38,7 +38,6 @@ import csv
 import io
 import math
 import string
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -55,12 +54,11 @@ from orchestration.defs.urgent_care.feeds import (
 )
 from orchestration.synth import activity_base
 from orchestration.synth.activity_base import Provider
+from orchestration.synth.context import RECORD_WEIGHT, WriteContext
 from orchestration.synth.deprivation import LSOA_CODE_SQL, lsoa_ranges
-from orchestration.synth.geography import Geography
+from orchestration.synth.geography import MERGER_2021, Geography
 from orchestration.synth.hrg import AE_HRGS
-
-Receive = Callable[..., None]
-Gap = tuple[str, str, str, str, str]
+from orchestration.synth.manifest import PlantedGap, Receive
 
 MONTH_NAMES = (
     "January",
@@ -244,7 +242,7 @@ def _practice_icbs(geo: Geography) -> list[str]:
 def commissioner_code(sub_code: str, predecessor: str, month: date) -> str:
     """Der_Commissioner_Code as SUS writes it: the practice's commissioner, 3-character codes
     padded with `00` (`15F00`)."""
-    code = predecessor if month < date(2021, 4, 1) else sub_code
+    code = predecessor if month < MERGER_2021 else sub_code
     return f"{code}00" if len(code) == 3 else code
 
 
@@ -677,9 +675,9 @@ def write_urgent_care(
     months: list[date],
     receive: Receive,
     scale: str = "sample",
-) -> list[Gap]:
+) -> list[PlantedGap]:
     """Write the SitRep for every month and ECDS for the record-level months; return the
-    planted gaps as (kind, feed, org code, period YYYY-MM, detail)."""
+    planted gaps."""
     catchment = Catchment(geo, seed)
     trusts = catchment.trusts
     picks = activity_base.feed_rng(seed, "urgent_care_gaps").choice(len(trusts), 4, replace=len(trusts) < 4)
@@ -699,37 +697,37 @@ def write_urgent_care(
     new_style_month = months[-1]
     title_case_total_month = months[-2] if len(months) > 1 else None
 
-    gaps: list[Gap] = [
-        (
+    gaps: list[PlantedGap] = [
+        PlantedGap(
             "missing_provider_month",
             AE_MONTHLY.name,
-            trusts[missing_sitrep].code,
             f"{sitrep_gap_month:%Y-%m}",
+            trusts[missing_sitrep].code,
             "trust left out of the month's SitRep file while present in the others (its attendances "
             "are not in the TOTAL row either, as for a non-submission)",
         )
     ]
     if ecds_months:
         gaps += [
-            (
+            PlantedGap(
                 "missing_provider_month",
                 ECDS.name,
-                trusts[missing_ecds].code,
                 f"{ecds_gap_month['missing']:%Y-%m}",
+                trusts[missing_ecds].code,
                 "trust has no ECDS records in the month while it submits in the others",
             ),
-            (
+            PlantedGap(
                 "partial_submission",
                 ECDS.name,
-                trusts[partial_ecds].code,
                 f"{ecds_gap_month['partial']:%Y-%m}",
+                trusts[partial_ecds].code,
                 f"trust's ECDS month holds about {PLANTED_PARTIAL_SHARE:.0%} of its usual volume",
             ),
-            (
+            PlantedGap(
                 "default_code",
                 ECDS.name,
-                trusts[default_ecds].code,
                 f"{ecds_gap_month['defaults']:%Y-%m}",
+                trusts[default_ecds].code,
                 f"about {PLANTED_DEFAULT_SHARE:.0%} of the trust's records carry V81999/V81997 "
                 "instead of a registered practice",
             ),
@@ -768,3 +766,13 @@ def write_urgent_care(
             )
             receive(ECDS.name, month, path, ECDS_DAY)
     return gaps
+
+
+class UrgentCareWriter:
+    label = "urgent care"
+
+    def steps(self, ctx: WriteContext) -> int:
+        return RECORD_WEIGHT * len(ctx.months)
+
+    def write(self, ctx: WriteContext) -> list[PlantedGap]:
+        return write_urgent_care(ctx.geo, ctx.seed, ctx.out, ctx.months, ctx.receive, ctx.scale)

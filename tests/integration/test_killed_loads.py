@@ -39,8 +39,8 @@ import pytest
 from orchestration.defs.urgent_care.feeds import ECDS
 from orchestration.lib.loader import load_period
 from orchestration.lib.warehouse import connect
-from orchestration.synth import activity_base, geography, urgent_care
-from orchestration.synth.generate import _practice_counts, national_plan
+from orchestration.synth import activity_base, urgent_care
+from orchestration.synth.plan import build_geography, national_plan
 from tests.fault_helpers import (
     Fingerprint,
     catalog_objects,
@@ -106,9 +106,7 @@ def deliveries(tmp_path_factory) -> Iterator[Deliveries]:
     rows the loader must quarantine added, and an earlier delivery of its first fifth."""
     root = tmp_path_factory.mktemp("ecds_national")
     plan = national_plan(MONTH, MONTH)
-    rng = np.random.default_rng(plan.seed)
-    subs = geography.load_sub_icbs(None)
-    geo = geography.build_geography(subs, _practice_counts(plan, len(subs), rng), rng)
+    geo = build_geography(plan, np.random.default_rng(plan.seed))
     with pytest.MonkeyPatch.context() as patch:  # zipping 390 MB only for the test to unzip it: 10 s
         patch.setattr(activity_base, "zip_file", lambda source, target, member=None: source)
         urgent_care.write_urgent_care(

@@ -22,7 +22,11 @@ from orchestration.lib.loader import load_period
 from tests.helpers import REPO_ROOT, SAMPLE
 
 DBT = Path(sys.executable).parent / "dbt"
-MANIFEST = json.loads((SAMPLE / "_manifest_qof.json").read_text())
+QOF_GAPS = [
+    g
+    for g in json.loads((SAMPLE / "_manifest.json").read_text())["gaps"]
+    if g["feed"] in (QOF_PREVALENCE.name, QOF_ACHIEVEMENT.name)
+]
 # The list-size months the mart attributes practices by: April 2020 to April 2022 (the sample's
 # list sizes start in January 2021).
 MONTHS = [date(y, m, 1) for y, m in [(2021, m) for m in range(1, 13)] + [(2022, m) for m in range(1, 5)]]
@@ -72,7 +76,7 @@ def warehouse(tmp_path_factory) -> Path:
 
 
 def _gap(kind: str) -> dict:
-    (gap,) = [g for g in MANIFEST["gaps"] if g["kind"] == kind]
+    (gap,) = [g for g in QOF_GAPS if g["kind"] == kind]
     return gap
 
 

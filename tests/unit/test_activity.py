@@ -197,26 +197,26 @@ def test_the_planted_gaps_are_in_the_files(conn, tiny):
     for spec in (HES_APC, HES_OPA):
         for month in months:
             load_period(conn, spec, month, landing.files_for_period(spec, month, out).files)
-    by_kind = {(g[0], g[1]): g for g in gaps}
+    by_kind = {(g.kind, g.feed): (g.org_code, g.period) for g in gaps}
     counts = {
         (code, f"{period:%Y-%m}"): n
         for code, period, n in conn.execute(
             "select procode3, _period, count(*) from raw.hes_apc group by all"
         ).fetchall()
     }
-    _, _, trust, period, _ = by_kind[("missing_provider_month", "hes_apc")]
+    trust, period = by_kind[("missing_provider_month", "hes_apc")]
     assert counts.get((trust, period), 0) == 0
     assert all(counts.get((trust, f"{m:%Y-%m}"), 0) > 0 for m in months if f"{m:%Y-%m}" != period)
-    _, _, trust, period, _ = by_kind[("partial_submission", "hes_apc")]
+    trust, period = by_kind[("partial_submission", "hes_apc")]
     usual = np.median([n for (c, p), n in counts.items() if c == trust and p != period])
     assert 0.25 < counts[(trust, period)] / usual < 0.55
-    _, _, trust, period, _ = by_kind[("default_code", "hes_apc")]
+    trust, period = by_kind[("default_code", "hes_apc")]
     share = conn.execute(
         "select avg((gpprac = 'V81999')::int) from raw.hes_apc " + TRUST_MONTH,
         [trust, period],
     ).fetchone()[0]
     assert 0.08 < share < 0.16
-    _, _, trust, period, _ = by_kind[("unpriced_hrg", "hes_apc")]
+    trust, period = by_kind[("unpriced_hrg", "hes_apc")]
     assert (
         conn.execute(
             "select count(*) from raw.hes_apc " + TRUST_MONTH + " and sushrg = 'UZ01Z'",
@@ -224,14 +224,14 @@ def test_the_planted_gaps_are_in_the_files(conn, tiny):
         ).fetchone()[0]
         > 0
     )
-    _, _, _, period, _ = by_kind[("missing_field", "hes_apc")]
+    _, period = by_kind[("missing_field", "hes_apc")]
     dismeth = dict(
         conn.execute(
             "select strftime(_period, '%Y-%m'), count(dismeth) from raw.hes_apc group by 1"
         ).fetchall()
     )
     assert dismeth[period] == 0 and all(n > 0 for p, n in dismeth.items() if p != period)
-    assert {g[2] for g in gaps if g[2]} <= {t.code for t in acute_trusts(geo)}
+    assert {g.org_code for g in gaps if g.org_code} <= {t.code for t in acute_trusts(geo)}
 
 
 def test_volumes_and_age_patterns_look_like_englands(conn, tiny):

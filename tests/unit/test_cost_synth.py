@@ -79,7 +79,7 @@ def test_the_same_arguments_give_byte_identical_files_and_the_seed_moves_only_nc
 
 def test_uz01z_is_unpriced_in_every_release_and_returned_as_a_gap(generated, loaded):
     _, gaps, _ = generated
-    assert [(g[0], g[1], g[3]) for g in gaps] == [
+    assert [(g.kind, g.feed, g.period) for g in gaps] == [
         ("unpriced_hrg", TARIFF_APC_PRICES.name, "2021-04"),
         ("unpriced_hrg", TARIFF_APC_PRICES.name, "2022-04"),
         ("unpriced_hrg", TARIFF_APC_PRICES.name, "2023-04"),

@@ -79,7 +79,7 @@ def test_the_generator_writes_one_raw_file_per_month_per_setting_with_planted_ga
         + [f"fft_ae/{m:%Y-%m}/FFT-ae-raw-{m:%b-%Y}.csv" for m in MONTHS]
     )
     assert len(receipts) == 6
-    assert {g[0] for g in gaps} == {"fft_missing_trust_month", "fft_small_count"}
+    assert {g.kind for g in gaps} == {"fft_missing_trust_month", "fft_small_count"}
     header, rows = _rows(out / "fft_inpatient" / "2025-04" / "FFT-inpatient-raw-Apr-2025.csv")
     assert {r[header.index("Yearnumber")] for r in rows} == {"2025_26"}
     assert {r[header.index("Periodname")] for r in rows} == {"APRIL"}
@@ -92,19 +92,19 @@ def test_both_settings_load_with_their_raw_variant_and_the_planted_rows(generate
     conn, results = loaded
     assert {r.variants[0] for r in results.values()} == {"raw_organisation"}
     assert all(r.rows_quarantined == 0 for r in results.values())
-    missing = next(g for g in gaps if g[0] == "fft_missing_trust_month")
-    small = next(g for g in gaps if g[0] == "fft_small_count")
+    missing = next(g for g in gaps if g.kind == "fft_missing_trust_month")
+    small = next(g for g in gaps if g.kind == "fft_small_count")
     counts = dict(
         conn.execute(
             "select strftime(_period, '%Y-%m'), count(*) from raw.fft_inpatient group by 1"
         ).fetchall()
     )
     # 3 ICBs x 2 trusts, one left out in the planted month
-    assert counts == {f"{m:%Y-%m}": 6 - (f"{m:%Y-%m}" == missing[2]) for m in MONTHS}
+    assert counts == {f"{m:%Y-%m}": 6 - (f"{m:%Y-%m}" == missing.period) for m in MONTHS}
     assert conn.execute("select count(*) from raw.fft_ae").fetchone()[0] == 18
     assert conn.execute(
         "select total_responses from raw.fft_inpatient where org_code = ? and strftime(_period, '%Y-%m') = ?",
-        [small[1], small[2]],
+        [small.org_code, small.period],
     ).fetchone() == (3,)
     positive = conn.execute(
         "select sum(very_good + good) / sum(total_responses) from raw.fft_inpatient"

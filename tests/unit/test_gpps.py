@@ -18,6 +18,7 @@ from orchestration.defs.experience.gpps import GPPS_PRACTICE
 from orchestration.lib import validation
 from orchestration.lib.loader import UnknownSchemaVariant, load_period
 from orchestration.synth import geography, gpps
+from orchestration.synth.manifest import PlantedGap
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELS = REPO_ROOT / "dbt_project" / "models"
@@ -85,8 +86,8 @@ def loaded(generated):
     conn.close()
 
 
-def _gap(generated, kind: str) -> tuple[str, str, str, str]:
-    (gap,) = [g for g in generated[1] if g[0] == kind]
+def _gap(generated, kind: str) -> PlantedGap:
+    (gap,) = [g for g in generated[1] if g.kind == kind]
     return gap
 
 
@@ -114,7 +115,8 @@ def test_geography_columns_follow_the_layout_of_the_year(loaded):
 
 def test_the_missing_practice_is_absent_from_its_year_only(generated, loaded):
     conn, _ = loaded
-    _, code, period, _ = _gap(generated, "gpps_missing_practice")
+    gap = _gap(generated, "gpps_missing_practice")
+    code, period = gap.org_code, gap.period
     years = conn.execute(
         "select strftime(_period, '%Y-%m') from raw.gpps_practice_results where practice_code = ? order by 1",
         [code],
@@ -124,7 +126,8 @@ def test_the_missing_practice_is_absent_from_its_year_only(generated, loaded):
 
 def test_a_negative_code_is_kept_as_published_in_raw_and_is_null_and_flagged_by_concept(generated, loaded):
     conn, _ = loaded
-    _, code, period, _ = _gap(generated, "gpps_negative_code")
+    gap = _gap(generated, "gpps_negative_code")
+    code, period = gap.org_code, gap.period
     year = int(period[:4])
     raw = conn.execute(
         "select q28base, q28_12, q28_12pct from raw.gpps_practice_results "
@@ -248,6 +251,6 @@ def test_the_generator_is_deterministic_and_reports_its_planted_gaps(generated, 
     out, gaps = generated
     again = _generate(tmp_path)
     assert again == gaps
-    assert sorted(g[0] for g in gaps) == ["gpps_missing_practice", "gpps_negative_code"]
+    assert sorted(g.kind for g in gaps) == ["gpps_missing_practice", "gpps_negative_code"]
     for year in YEARS:
         assert _file(tmp_path, year).read_bytes() == _file(out, year).read_bytes()

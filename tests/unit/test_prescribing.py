@@ -60,7 +60,12 @@ def loaded(generated):
 
 
 def _gap(gaps, kind):
-    return next(g for g in gaps if g[0] == kind)
+    return next(g for g in gaps if g.kind == kind)
+
+
+def _where(gap) -> tuple[str, str]:
+    """(practice code, YYYY-MM) of a planted gap."""
+    return gap.org_code, gap.period
 
 
 def _suite(concern: str) -> validation.SuiteFile:
@@ -392,15 +397,15 @@ def test_every_cost_centre_and_the_unidentified_doctors_are_in_each_month(loaded
 
 def test_the_planted_gaps_are_in_the_files(generated, loaded):
     _, gaps, _ = generated
-    assert [g[0] for g in gaps] == [
+    assert [g.kind for g in gaps] == [
         "missing_practice_month",
         "partial_submission",
         "unknown_practice",
     ]
-    assert {g[1] for g in gaps} == {"epd"}
-    _, _, missing, missing_month, _ = _gap(gaps, "missing_practice_month")
-    _, _, partial, partial_month, _ = _gap(gaps, "partial_submission")
-    _, _, unknown, unknown_month, _ = _gap(gaps, "unknown_practice")
+    assert {g.feed for g in gaps} == {"epd"}
+    missing, missing_month = _where(_gap(gaps, "missing_practice_month"))
+    partial, partial_month = _where(_gap(gaps, "partial_submission"))
+    unknown, unknown_month = _where(_gap(gaps, "unknown_practice"))
     months_of = dict(
         loaded.execute(
             "select practice_code, list(distinct m order by m) "
@@ -446,7 +451,7 @@ def test_known_practices_finds_exactly_the_unknown_practice(generated, loaded):
     frame = _frame(loaded, "known_practices")
     unknown = frame[~frame["known_to_ods"]]
     assert [(r["practice_code"], f"{r['_period']:%Y-%m}") for r in unknown.to_dict("records")] == [
-        _gap(gaps, "unknown_practice")[2:4]
+        _where(_gap(gaps, "unknown_practice"))
     ]
     outcome = validation.run_suite(loaded, _suite("known_practices"), YEAR[0], YEAR[-1])
     assert [(f.column, f.severity, f.unexpected_count) for f in outcome.failed] == [
@@ -459,12 +464,12 @@ def test_continuity_finds_the_missing_and_the_partial_practice_month(generated, 
     frame = _frame(loaded, "continuity", YEAR[0], YEAR[-1])
     absent = frame[frame["present_after_three_months"] == False]  # noqa: E712 (None = not expected)
     assert [(r["practice_code"], f"{r['_period']:%Y-%m}") for r in absent.to_dict("records")] == [
-        _gap(gaps, "missing_practice_month")[2:4]
+        _where(_gap(gaps, "missing_practice_month"))
     ]
     ratio = frame["items_vs_previous_median"]
     low = frame[(ratio < 0.6) | (ratio > 1.67)]
     assert [(r["practice_code"], f"{r['_period']:%Y-%m}") for r in low.to_dict("records")] == [
-        _gap(gaps, "partial_submission")[2:4]
+        _where(_gap(gaps, "partial_submission"))
     ]
     outcome = validation.run_suite(loaded, _suite("continuity"), YEAR[0], YEAR[-1])
     assert not outcome.passed and outcome.severity == "warn"
@@ -472,7 +477,7 @@ def test_continuity_finds_the_missing_and_the_partial_practice_month(generated, 
 
 def test_continuity_of_one_month_reads_the_months_before_it(generated, loaded):
     _, gaps, _ = generated
-    month = date.fromisoformat(_gap(gaps, "missing_practice_month")[3] + "-01")
+    month = date.fromisoformat(_gap(gaps, "missing_practice_month").period + "-01")
     frame = _frame(loaded, "continuity", month, month)
     assert {f"{p:%Y-%m}" for p in frame["_period"]} == {f"{month:%Y-%m}"}
     assert frame["present_after_three_months"].eq(False).sum() == 1
@@ -481,7 +486,7 @@ def test_continuity_of_one_month_reads_the_months_before_it(generated, loaded):
 def test_coverage_reports_the_unidentified_and_unknown_row_shares(generated, loaded):
     _, gaps, _ = generated
     frame = _frame(loaded, "coverage").set_index("_period")
-    unknown_month = date.fromisoformat(_gap(gaps, "unknown_practice")[3] + "-01")
+    unknown_month = date.fromisoformat(_gap(gaps, "unknown_practice").period + "-01")
     shares = frame["unknown_practice_row_share"]
     assert [f"{p:%Y-%m}" for p in shares[shares > 0].index] == [f"{unknown_month:%Y-%m}"]
     # Eight practices make the unidentified doctors' few rows a larger share than nationally (<0.1%).

@@ -27,6 +27,7 @@ from orchestration.lib import landing, validation
 from orchestration.lib.loader import UnknownSchemaVariant, load_period
 from orchestration.synth import geography, population
 from orchestration.synth import qof as synth_qof
+from orchestration.synth.manifest import ReceiptLog
 from tests.helpers import SAMPLE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -37,11 +38,15 @@ PREVALENCE_FILES = {
     date(2021, 4, 1): "PREVALENCE_2122_V2.csv",
 }
 ACHIEVEMENT_FILES = {date(2020, 4, 1): "ACHIEVEMENT_2021_v2.csv", date(2021, 4, 1): "ACHIEVEMENT_2122.csv"}
-MANIFEST = json.loads((SAMPLE / "_manifest_qof.json").read_text())
+QOF_GAPS = [
+    g
+    for g in json.loads((SAMPLE / "_manifest.json").read_text())["gaps"]
+    if g["feed"] in (QOF_PREVALENCE.name, QOF_ACHIEVEMENT.name)
+]
 
 
 def _gap(kind: str) -> dict:
-    (gap,) = [g for g in MANIFEST["gaps"] if g["kind"] == kind]
+    (gap,) = [g for g in QOF_GAPS if g["kind"] == kind]
     return gap
 
 
@@ -106,7 +111,7 @@ def test_each_year_loads_in_the_publishers_layout_for_that_year_with_every_row(l
         path = SAMPLE / feed / f"{period:%Y-%m}" / files[period]
         _, rows = _rows(path)
         assert [f.path.name for f in result.files] == [files[period]]
-        # arrival from the feed folder's receipt log: the same lag every year, so never "late"
+        # arrival from the receipt log: the same lag every year, so never "late"
         assert [f.received_at for f in result.files] == [datetime(period.year + 1, 10, 18, 9, 30)]
         assert (result.rows_loaded, result.rows_quarantined) == (len(rows), 0)
         expected = "prevalence_practice_list_2020" if feed == QOF_PREVALENCE.name else "achievement_national"
@@ -283,31 +288,34 @@ def test_the_writer_draws_only_from_its_own_stream_and_repeats_byte_for_byte(tmp
     months = [date(2021, m, 1) for m in range(1, 13)] + [date(2022, m, 1) for m in range(1, 5)]
     counts = _counts_at(geo, months, rng)
     state = rng.bit_generator.state
-    first = synth_qof.write_qof(geo, 7, tmp_path / "a", months, counts)
-    second = synth_qof.write_qof(geo, 7, tmp_path / "b", months, counts)
+    logs = ReceiptLog(), ReceiptLog()
+    first = synth_qof.write_qof(geo, 7, tmp_path / "a", months, counts, logs[0].receive)
+    second = synth_qof.write_qof(geo, 7, tmp_path / "b", months, counts, logs[1].receive)
     assert rng.bit_generator.state == state  # the shared stream is untouched
-    assert first == second
+    assert first == second and logs[0] == logs[1]
+    assert {(r.feed, r.period, r.received_at) for r in logs[0].rows} == {
+        (feed, f"{year}-04", f"{year + 1}-10-18T09:30:00")
+        for feed in (QOF_PREVALENCE.name, QOF_ACHIEVEMENT.name)
+        for year in (2020, 2021)
+    }
     written = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.csv"))
     assert [str(p) for p in written] == [
         "qof_achievement/2020-04/ACHIEVEMENT_2021_v2.csv",
         "qof_achievement/2021-04/ACHIEVEMENT_2122.csv",
-        "qof_achievement/_receipts.csv",
         "qof_prevalence/2020-04/PREVALENCE_2021_v2.csv",
         "qof_prevalence/2021-04/PREVALENCE_2122_V2.csv",
-        "qof_prevalence/_receipts.csv",
     ]
     for path in written:
         assert (tmp_path / "a" / path).read_bytes() == (tmp_path / "b" / path).read_bytes()
 
 
 def test_the_shipped_qof_gaps_are_the_writers(tmp_path):
-    assert {g["kind"] for g in MANIFEST["gaps"]} == {
+    assert {g["kind"] for g in QOF_GAPS} == {
         "qof_register_exceeds_list",
         "qof_suppressed_register",
         "qof_suppressed_achievement",
         "qof_practice_closed_mid_year",
     }
-    assert MANIFEST["feeds"] == [QOF_PREVALENCE.name, QOF_ACHIEVEMENT.name]
 
 
 # ---- every layout: the older prevalence files, the regional achievement files -----------------
@@ -359,7 +367,7 @@ def test_from_2022_23_one_achievement_file_per_region_loads_with_its_region(tmp_
     rng = np.random.default_rng(11)
     geo = _small_geography(rng)
     months = [date(2023, 3, 1), date(2023, 4, 1)]
-    synth_qof.write_qof(geo, 11, tmp_path, months, _counts_at(geo, months, rng))
+    synth_qof.write_qof(geo, 11, tmp_path, months, _counts_at(geo, months, rng), ReceiptLog().receive)
     folder = tmp_path / QOF_ACHIEVEMENT.name / "2022-04"
     regions = {s.region_name.upper().replace(" ", "_") for s in geo.sub_icbs}
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"ACHIEVEMENT_{r}_2223.csv" for r in regions)

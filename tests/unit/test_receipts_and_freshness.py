@@ -37,22 +37,10 @@ def test_a_file_the_log_does_not_list_arrived_when_it_was_last_modified(tmp_path
     assert receipts.received_at(path) == datetime(2022, 8, 8, 23, 6, 40)
 
 
-def test_a_feed_folders_own_log_says_when_the_files_the_landing_log_omits_arrived(tmp_path):
-    listed = _drop(tmp_path, "qof_prevalence", "2021-04", "PREVALENCE_2122_V2.csv")
-    omitted = _drop(tmp_path, "qof_prevalence", "2020-04", "PREVALENCE_2021_v2.csv")
-    (tmp_path / "_receipts.csv").write_text(
-        "feed,period,file,received_at\nqof_prevalence,2021-04,PREVALENCE_2122_V2.csv,2022-10-01T09:30:00\n"
-    )
-    (tmp_path / "qof_prevalence" / "_receipts.csv").write_text(
-        "feed,period,file,received_at\n"
-        "qof_prevalence,2021-04,PREVALENCE_2122_V2.csv,2022-10-18T09:30:00\n"
-        "qof_prevalence,2020-04,PREVALENCE_2021_v2.csv,2021-10-18T09:30:00\n"
-    )
-    assert receipts.received_at(listed) == datetime(2022, 10, 1, 9, 30)  # the landing log wins
-    assert receipts.received_at(omitted) == datetime(2021, 10, 18, 9, 30)
-    # the shipped sample's QOF files are logged in their feed folders
+def test_the_shipped_qof_files_are_in_the_landing_log_arriving_on_18_october_after_their_year():
     shipped = SAMPLE / "qof_achievement" / "2021-04" / "ACHIEVEMENT_2122.csv"
-    assert receipts.received_at(shipped) == datetime(2022, 10, 18, 9, 30)
+    assert receipts.logged_at(shipped) == datetime(2022, 10, 18, 9, 30)
+    assert not list(SAMPLE.glob("*/_receipts.csv"))  # one log, the landing folder's
 
 
 def test_a_receipt_log_without_its_columns_is_a_clear_error(tmp_path):

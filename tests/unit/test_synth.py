@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import csv
 import hashlib
 import json
 from datetime import date
@@ -11,8 +13,10 @@ import pytest
 from orchestration.defs.reference.feeds import GP_PRACTICE_MAP, GP_REGISTERED_PATIENTS
 from orchestration.lib import landing
 from orchestration.lib.loader import load_period
-from orchestration.synth.generate import generate, sample_plan
-from tests.helpers import SAMPLE
+from orchestration.synth import generate as generate_module
+from orchestration.synth.generate import generate
+from orchestration.synth.plan import Plan, sample_plan
+from tests.helpers import REPO_ROOT, SAMPLE
 
 
 def _digests(root):
@@ -64,6 +68,10 @@ def test_the_manifest_lists_every_kind_of_planted_gap(generated):
         "partial_submission",
         "unpriced_hrg",
         "missing_field",
+        "qof_register_exceeds_list",
+        "qof_suppressed_register",
+        "qof_suppressed_achievement",
+        "qof_practice_closed_mid_year",
     }
     assert manifest["months"] == ["2021-01", "2022-12"]
     assert {"02T", "11X", "12F"} <= set(manifest["sub_icb_locations"])
@@ -134,3 +142,85 @@ def test_synthetic_lsoa_codes_are_nine_characters_at_national_scale():
         f"select list({LSOA_CODE_SQL.format(serial='s')} order by s) from range(1, 40001) as t(s)"
     ).fetchall()[0][0]
     assert sql == codes
+
+
+def test_every_file_written_has_one_row_in_the_one_receipt_log(generated):
+    out, manifest = generated
+    with (out / "_receipts.csv").open(newline="") as handle:
+        logged = [(r["feed"], r["period"], r["file"]) for r in csv.DictReader(handle)]
+    files = [
+        p.relative_to(out).parts for p in out.rglob("*") if p.is_file() and len(p.relative_to(out).parts) == 3
+    ]
+    assert sorted(logged) == sorted(files)
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == ["_manifest.json", "_receipts.csv"]
+    assert {g["feed"] for g in manifest["gaps"]} >= {"qof_prevalence", "qof_achievement"}
+
+
+def test_the_generator_modules_import_no_circle():
+    """No orchestration.synth module imports, at any depth, a module that imports it."""
+    package = REPO_ROOT / "orchestration" / "synth"
+    imports: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "orchestration.synth":
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("orchestration.synth."):
+                names.add(node.module.rsplit(".", 1)[1])
+            elif isinstance(node, ast.Import):
+                names |= {
+                    a.name.rsplit(".", 1)[1] for a in node.names if a.name.startswith("orchestration.synth.")
+                }
+        imports[path.stem] = names
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        for name in imports.get(start, ()):
+            if name == target or (name not in seen and reaches(name, target, seen | {name})):
+                return True
+        return False
+
+    assert [m for m in sorted(imports) if reaches(m, m, set())] == []
+
+
+def test_the_progress_bar_follows_the_writers_and_ends_at_its_total(tmp_path, monkeypatch):
+    """Each writer's share of the bar is counted while or after it works, never before, and no
+    writer's reports push the bar past its share."""
+    seen: list[tuple[str, int]] = []
+
+    class Bar:
+        def __init__(self, total, **_):
+            self.total, self.n = total, 0
+
+        def __enter__(self):
+            bars.append(self)
+            return self
+
+        def __exit__(self, *_):
+            return False
+
+        def update(self, n):
+            self.n += n
+
+        def set_description(self, _):
+            pass
+
+    class Stub:
+        def __init__(self, label, share, reports):
+            self.label, self.share, self.reports = label, share, reports
+
+        def steps(self, ctx):
+            return self.share
+
+        def write(self, ctx):
+            seen.append((self.label, bars[0].n))
+            for n in self.reports:
+                ctx.advance(n)
+            return []
+
+    bars: list[Bar] = []
+    monkeypatch.setattr(generate_module, "tqdm", Bar)
+    writers = (Stub("first", 3, [1, 1, 1]), Stub("silent", 4, []), Stub("eager", 2, [5]), Stub("last", 1, []))
+    plan = Plan("sample", date(2022, 1, 1), date(2022, 2, 1), 5, ("02T", "11X"), 4)  # too short for gaps
+    generate(plan, tmp_path, progress=False, writers=writers)
+    assert seen == [("first", 0), ("silent", 3), ("eager", 7), ("last", 9)]
+    assert bars[0].n == bars[0].total == 10

@@ -18,6 +18,7 @@ from orchestration.lib.dbt_vars import months_between
 from orchestration.lib.loader import load_period
 from orchestration.synth import activity_base, deprivation, geography
 from orchestration.synth import urgent_care as synth
+from orchestration.synth.plan import build_geography, sample_plan
 
 MONTHS = months_between(date(2022, 1, 1), date(2022, 6, 1))
 SEED = 11
@@ -56,8 +57,13 @@ def loaded(generated):
 
 
 def _gap(gaps, kind, feed):
-    (gap,) = [g for g in gaps if g[0] == kind and g[1] == feed]
+    (gap,) = [g for g in gaps if g.kind == kind and g.feed == feed]
     return gap
+
+
+def _where(gap) -> tuple[str, str, str]:
+    """(feed, organisation code, YYYY-MM) of a planted gap."""
+    return gap.feed, gap.org_code, gap.period
 
 
 def _all_files(root: Path) -> dict[str, bytes]:
@@ -156,19 +162,19 @@ def test_each_planted_gap_is_in_the_files(generated, loaded):
             "select provider_code, _period, count(*) from raw.ecds group by all"
         ).fetchall()
     }
-    _, feed, code, period, _ = _gap(gaps, "missing_provider_month", "ecds")
+    feed, code, period = _where(_gap(gaps, "missing_provider_month", "ecds"))
     assert feed == ECDS.name and counts.get((code, period), 0) == 0
-    _, feed, code, period, _ = _gap(gaps, "partial_submission", "ecds")
+    feed, code, period = _where(_gap(gaps, "partial_submission", "ecds"))
     usual = np.median([n for (c, p), n in counts.items() if c == code and p != period and n > 0])
     assert 0.3 < counts[(code, period)] / usual < 0.5
-    _, feed, code, period, _ = _gap(gaps, "default_code", "ecds")
+    feed, code, period = _where(_gap(gaps, "default_code", "ecds"))
     share = loaded.execute(
         "select avg((gp_practice_code in ('V81997', 'V81998', 'V81999'))::int) from raw.ecds "
         "where provider_code = ? and strftime(_period, '%Y-%m') = ?",
         [code, period],
     ).fetchone()[0]
     assert 0.12 < share < 0.20
-    _, feed, code, period, _ = _gap(gaps, "missing_provider_month", "ae_monthly")
+    feed, code, period = _where(_gap(gaps, "missing_provider_month", "ae_monthly"))
     present = {
         f"{p:%Y-%m}"
         for (p,) in loaded.execute(
@@ -193,20 +199,22 @@ def test_the_error_suites_pass_and_the_warnings_find_exactly_the_planted_gaps(ge
         for r in frame[frame["looks_partial"]].to_dict("records")
     }
     expected = {
-        g[2:4] for g in gaps if g[1] == "ecds" and g[0] in ("missing_provider_month", "partial_submission")
+        _where(g)[1:]
+        for g in gaps
+        if g.feed == "ecds" and g.kind in ("missing_provider_month", "partial_submission")
     }
     assert flagged == expected
     (defaults,) = [s for s in validation.suite_files(ECDS.name) if s.name.endswith("defaults")]
     frame = loaded.execute(defaults.query, window).df()
     high = frame[frame["default_or_missing_share"] > 0.10]
     assert [(r["provider_code"], f"{r['_period']:%Y-%m}") for r in high.to_dict("records")] == [
-        _gap(gaps, "default_code", "ecds")[2:4]
+        _where(_gap(gaps, "default_code", "ecds"))[1:]
     ]
     (coverage,) = [s for s in validation.suite_files(AE_MONTHLY.name) if s.name.endswith("coverage")]
     frame = loaded.execute(coverage.query, window).df()
     assert [
         (r["org_code"], f"{r['_period']:%Y-%m}") for r in frame[~frame["submitted"]].to_dict("records")
-    ] == [_gap(gaps, "missing_provider_month", "ae_monthly")[2:4]]
+    ] == [_where(_gap(gaps, "missing_provider_month", "ae_monthly"))[1:]]
 
 
 def test_the_breach_probability_of_a_type_3_attendance_worked_by_hand():
@@ -238,15 +246,11 @@ def test_lsoa_codes_are_those_the_deprivation_generator_writes():
 
 
 def test_the_sample_plan_writes_record_level_files_from_2022_and_stays_under_4_5_mb(tmp_path):
-    from orchestration.synth.generate import _practice_counts, sample_plan
-
     plan = sample_plan()
-    rng = np.random.default_rng(plan.seed)
-    subs = geography.load_sub_icbs(plan.sub_icbs)
-    geo = geography.build_geography(subs, _practice_counts(plan, len(subs), rng), rng)
+    geo = build_geography(plan, np.random.default_rng(plan.seed))
     months = months_between(plan.start, plan.end)
     gaps = synth.write_urgent_care(geo, plan.seed, tmp_path, months, lambda *a: None, "sample")
-    assert {(g[0], g[1]) for g in gaps} == {
+    assert {(g.kind, g.feed) for g in gaps} == {
         ("missing_provider_month", "ae_monthly"),
         ("missing_provider_month", "ecds"),
         ("partial_submission", "ecds"),
