@@ -11,7 +11,7 @@ What it gives up: if the machine itself crashes or loses power mid-run, the run 
 `dagster instance migrate`/deleting; a killed process loses nothing (SQLite hands every commit to
 the operating system before it returns). The warehouse is DuckDB, with its own write-ahead log,
 and is not touched by this. A deployment that wants a durable, shared run history uses Dagster's
-Postgres storage instead (README, "Running in production").
+Postgres storage instead (README, settings: `DAGSTER_HOME`).
 
 `dagster.yaml` names this class as the event log storage; every process that opens the Dagster
 home (`make run`, `make ui`'s webserver and daemon) therefore writes the same way.
